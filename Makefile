@@ -1,0 +1,75 @@
+# sockstep - build and test every stage.
+#
+#   make                  build every stage that exists
+#   make stage2           build stage 2 and point ./server and ./client
+#                         (and the stage's other programs) at it
+#   make test             run every test; make test STAGE=2 runs one stage
+#   make clean            remove what was built, and the ./server links
+#   make format           reformat the C sources with clang-format
+#   make check-format     fail if any C source is not formatted
+#
+# Variables: CC=clang, CFLAGS='-O0 -g' (the language and warning flags
+# stay on), WERROR=1 (warnings become errors; CI sets it), BATS=...,
+# BATS_FLAGS=--tap.
+
+STAGE_DIRS := 01_echo 02_persistent_server 03_multiclient 04_ftp 05_udp_raw
+BUILT_STAGES := $(patsubst %/Makefile,%,$(wildcard $(STAGE_DIRS:%=%/Makefile)))
+
+BATS ?= bats
+BATS_FLAGS ?=
+ifdef STAGE
+TEST_FILES := $(sort $(wildcard tests/0$(STAGE)_*.bats))
+else
+TEST_FILES := $(sort $(wildcard tests/*.bats))
+endif
+
+CLANG_FORMAT ?= clang-format
+C_SOURCES := $(sort $(wildcard 0[1-5]_*/*.[ch] tests/*.c bench/*.c))
+
+# The links that `make stageN` makes all point into a stage directory;
+# this removes them, and nothing else.
+remove_stage_links = for link in *; do \
+	[ -L "$$link" ] || continue; \
+	case "$$(readlink "$$link")" in 0[1-5]_*/*) rm -f "$$link";; esac; \
+	done
+
+all:
+	@for dir in $(BUILT_STAGES); do $(MAKE) -C $$dir || exit 1; done
+
+# make stageN: build that stage, then replace the top-level links to
+# whichever stage ran before with links to this stage's programs.
+stage1 stage2 stage3 stage4 stage5: stage%:
+	@dir=$(word $*,$(STAGE_DIRS)); \
+	if [ ! -f "$$dir/Makefile" ]; then \
+		echo "make: stage $* ($$dir) is not written yet;" \
+		     "the stages here are: $(BUILT_STAGES)" >&2; \
+		exit 1; \
+	fi; \
+	$(MAKE) -C "$$dir" || exit 1; \
+	$(remove_stage_links); \
+	programs=$$($(MAKE) -s --no-print-directory -C "$$dir" programs); \
+	for prog in $$programs; do ln -s "$$dir/$$prog" "$$prog"; done; \
+	echo "now running stage $* ($$dir):" $$(printf './%s ' $$programs)
+
+test: all
+	@command -v $(BATS) >/dev/null 2>&1 || { \
+		echo "make test needs bats-core. Install it with one of:"; \
+		echo "  sudo apt-get install bats      # Debian, Ubuntu"; \
+		echo "  sudo dnf install bats          # Fedora"; \
+		echo "  brew install bats-core         # macOS"; \
+		exit 1; } >&2
+	@if [ -z "$(TEST_FILES)" ]; then \
+		echo "make test: no test files for STAGE=$(STAGE)" >&2; exit 1; fi
+	$(BATS) $(BATS_FLAGS) $(TEST_FILES)
+
+clean:
+	@for dir in $(BUILT_STAGES); do $(MAKE) -C $$dir clean || exit 1; done
+	@$(remove_stage_links)
+
+format:
+	$(CLANG_FORMAT) -i $(C_SOURCES)
+
+check-format:
+	$(CLANG_FORMAT) --dry-run -Werror $(C_SOURCES)
+
+.PHONY: all stage1 stage2 stage3 stage4 stage5 test clean format check-format

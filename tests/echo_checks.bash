@@ -1,0 +1,163 @@
+# tests/echo_checks.bash - checks of the echo protocol, shared by every
+# stage that speaks it (01_echo, 02_persistent_server, 03_multiclient).
+# Load it after helpers; set STAGE_DIR. A check that talks to a server
+# expects one started with start_server (SERVER_PORT, SERVER_LOG); it
+# uses at most one client connection, because stage 01's server serves
+# only one.
+
+# echo_via_devtcp HOST PORT IN OUT: send the file IN over a raw
+# connection (bash's /dev/tcp, not our client) and read the echo into
+# OUT. The writer runs in the background: the server echoes while we
+# are still sending, and someone must read those echoes meanwhile.
+echo_via_devtcp() {
+    local size writer
+    size=$(wc -c <"$3")
+    tcp_open "$1" "$2" || return 1
+    with_timeout 10 cat "$3" >&"$TCP_FD" 3>&- 4>&- &
+    writer=$!
+    with_timeout 10 head -c "$size" <&"$TCP_FD" >"$4"
+    wait "$writer"
+    tcp_close "$TCP_FD"
+}
+
+check_client_echoes_lines() { # HOST
+    run run_client "$1" "$SERVER_PORT" <<<$'hello, echo\nsecond line'
+    [ "$status" -eq 0 ] || fail "client exited $status: $output"
+    [ "$output" = $'hello, echo\nsecond line' ] ||
+        fail "echo differs: '$output'"
+}
+
+check_one_byte_devtcp() {
+    local byte
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    printf 'x' >&"$TCP_FD"
+    read -r -N 1 -t "$(scaled 5)" byte <&"$TCP_FD" ||
+        fail "no echo of a single byte"
+    tcp_close "$TCP_FD"
+    [ "$byte" = x ]
+}
+
+check_binary_devtcp() {
+    random_file "$BATS_TEST_TMPDIR/in" $((1024 * 1024))
+    echo_via_devtcp 127.0.0.1 "$SERVER_PORT" "$BATS_TEST_TMPDIR/in" \
+        "$BATS_TEST_TMPDIR/out"
+    cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
+check_binary_client() {
+    random_file "$BATS_TEST_TMPDIR/in" $((1024 * 1024))
+    run_client 127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in" \
+        >"$BATS_TEST_TMPDIR/out"
+    cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
+# The server logs each client with the address it came from.
+check_ipv4() {
+    check_client_echoes_lines 127.0.0.1
+    grep -Eq '(^|:)127\.0\.0\.1\]?:[0-9]+ connected' "$SERVER_LOG" ||
+        fail "server log shows no IPv4 client"
+}
+
+check_ipv6() {
+    check_client_echoes_lines ::1
+    grep -q '^\[::1\]:[0-9]* connected' "$SERVER_LOG" ||
+        fail "server log shows no IPv6 client"
+}
+
+check_usage_errors() {
+    local prog args
+    for args in "-x" "1 2" "70000" "abc" "-1"; do
+        # shellcheck disable=SC2086 # split the arguments on purpose
+        run with_timeout 5 "$STAGE_DIR/server" $args
+        [ "$status" -eq 2 ] || fail "server $args: exit $status, not 2"
+        [[ "$output" == *"usage: server"* ]] || fail "server $args: $output"
+    done
+    for args in "-x" "a 1 b" "localhost 0" "localhost 70000" "localhost x"; do
+        # shellcheck disable=SC2086
+        run with_timeout 5 "$STAGE_DIR/client" $args </dev/null
+        [ "$status" -eq 2 ] || fail "client $args: exit $status, not 2"
+        [[ "$output" == *"usage: client"* ]] || fail "client $args: $output"
+    done
+    for prog in server client; do
+        run with_timeout 5 "$STAGE_DIR/$prog" -h
+        [ "$status" -eq 0 ] || fail "$prog -h: exit $status"
+        [[ "$output" == "usage: $prog"* ]] || fail "$prog -h: $output"
+    done
+}
+
+check_port_in_use() {
+    run with_timeout 5 "$STAGE_DIR/server" "$SERVER_PORT"
+    [ "$status" -eq 1 ] || fail "exit $status, not 1: $output"
+    [[ "$output" == *"bind: Address already in use"* ]] || fail "$output"
+    [[ "$output" == *"hint: "*"$SERVER_PORT"* ]] || fail "no hint: $output"
+}
+
+# check_stop_signal SIGNAL: the server ends with status 0.
+check_stop_signal() {
+    kill -"$1" "$SERVER_PID"
+    wait_for_exit "$SERVER_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ] || fail "server exited $EXIT_STATUS after $1"
+}
+
+check_stop_signal_mid_session() {
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    wait_until 5 log_reaches 1 ' connected$'
+    check_stop_signal TERM
+    tcp_close "$TCP_FD"
+}
+
+# No server at the port: the client says so, with a hint, and exits 1.
+check_no_server() {
+    local port=$SERVER_PORT
+    stop_process "$SERVER_PID"
+    run run_client 127.0.0.1 "$port" <<<"hello"
+    [ "$status" -eq 1 ] || fail "client exited $status, not 1: $output"
+    [[ "$output" == *"Connection refused"* ]] || fail "$output"
+    [[ "$output" == *"hint: is the server running?"* ]] || fail "$output"
+}
+
+# On a terminal (script(1) makes one) the client prompts; with input
+# from a pipe it prints the echoes and nothing else.
+check_prompt_only_on_terminal() {
+    command -v script >/dev/null || skip "script(1) is not installed"
+    run with_timeout 10 script -qec \
+        "'$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT" /dev/null <<<"hi"
+    [ "$status" -eq 0 ] || fail "client on a terminal: exit $status"
+    [[ "$output" == *">>: "* ]] || fail "no prompt on a terminal: $output"
+}
+
+check_no_prompt_when_scripted() {
+    run run_client 127.0.0.1 "$SERVER_PORT" <<<"hi"
+    [ "$status" -eq 0 ] && [ "$output" = hi ] || fail "got: '$output'"
+}
+
+# reset_connection: send some bytes, read one byte of their echo, and
+# close with the rest unread. Closing a socket with unread data makes
+# the kernel send a reset (RST), not a polite FIN: the server's next
+# recv() or send() fails with ECONNRESET or EPIPE. 32 KiB fits in the
+# socket buffers both ways, so the write cannot block.
+reset_connection() {
+    local byte
+    random_file "$BATS_TEST_TMPDIR/chunk" $((32 * 1024))
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
+    read -r -N 1 -t "$(scaled 5)" byte <&"$TCP_FD" || fail "no echo at all"
+    tcp_close "$TCP_FD"
+}
+
+# kill_client_mid_message: a process that has sent half a message is
+# killed (SIGKILL, no chance to clean up); the kernel closes its socket.
+kill_client_mid_message() {
+    local pid before
+    before=$(log_count ' connected$')
+    (
+        exec {fd}<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+        printf 'half a mess' >&"$fd"
+        exec sleep 30
+    ) 3>&- 4>&- &
+    pid=$!
+    _test_pids+=("$pid")
+    wait_until 5 log_reaches $((before + 1)) ' connected$'
+    kill -KILL "$pid"
+    wait_for_exit "$pid" 5
+}

@@ -1,0 +1,204 @@
+# tests/helpers.bash - the tools every stage's tests share.
+#
+# Load it at the top level of a .bats file (not inside setup):
+#     load helpers
+#     STAGE_DIR="$TOP/02_persistent_server"
+#
+# What it gives a test:
+#   start_server PROG [ARG...]   start a server on port 0 (pass 0 as its
+#                                port); sets SERVER_PID, SERVER_PORT,
+#                                SERVER_LOG
+#   with_timeout SECS CMD...     run CMD, killed if it outlives SECS
+#   run_client ARG...            $STAGE_DIR/client under with_timeout
+#   tcp_open HOST PORT           raw connection via bash's /dev/tcp; sets
+#                                TCP_FD
+#   wait_until SECS CMD...       poll until CMD succeeds (bounded)
+#   wait_for_line FILE REGEX SECS
+#   log_count REGEX, log_reaches N REGEX   lines of $SERVER_LOG
+#   wait_for_exit PID SECS       sets EXIT_STATUS
+#   stop_process PID             TERM, then KILL if it lingers
+#   fd_count PID, have_ipv6, random_file PATH BYTES, fail MESSAGE...
+# and a teardown that stops every process the test started, by PID,
+# and prints the server logs when the test failed.
+#
+# Environment: TIMEOUT_SCALE multiplies every time limit (for slow
+# builds such as valgrind); SERVER_WRAPPER and CLIENT_WRAPPER are put in
+# front of every server and client the tests start (e.g. "valgrind -q").
+
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+TIMEOUT_SCALE="${TIMEOUT_SCALE:-1}"
+read -r -a _server_wrapper <<<"${SERVER_WRAPPER:-}"
+read -r -a _client_wrapper <<<"${CLIENT_WRAPPER:-}"
+
+# setpriv --pdeathsig KILL: the kernel kills a server if the test process
+# that started it dies without running teardown, so no server outlives
+# the suite. (Where setpriv is missing, teardown alone stops them.)
+_pdeathsig=()
+if setpriv --pdeathsig KILL true 2>/dev/null; then
+    _pdeathsig=(setpriv --pdeathsig KILL)
+fi
+
+_test_pids=() # every background process this test started
+_test_logs=() # every server log this test made
+
+fail() {
+    printf '%s\n' "$*" >&2
+    return 1
+}
+
+scaled() {
+    echo $(($1 * TIMEOUT_SCALE))
+}
+
+# with_timeout SECS CMD...: run CMD; kill it (TERM, then KILL 2 s later)
+# if it runs longer than SECS. Exit status 124 means it timed out.
+# bats' own BATS_TEST_TIMEOUT does not stop a command under `run`.
+with_timeout() {
+    local secs
+    secs=$(scaled "$1")
+    shift
+    timeout --kill-after=2 "$secs" "$@"
+}
+
+# wait_until SECS CMD...: run CMD every 50 ms until it succeeds; fails if
+# it has not succeeded within SECS.
+wait_until() {
+    local tries=$(($(scaled "$1") * 20))
+    shift
+    while ((tries-- > 0)); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+_print_line_matching() { # FILE REGEX
+    grep -m 1 -E -- "$2" "$1" 2>/dev/null
+}
+
+# wait_for_line FILE REGEX SECS: wait until FILE has a line matching the
+# extended REGEX, and print that line.
+wait_for_line() {
+    wait_until "$3" _print_line_matching "$1" "$2" >/dev/null &&
+        _print_line_matching "$1" "$2"
+}
+
+# log_count REGEX: how many lines of $SERVER_LOG match the extended REGEX.
+log_count() {
+    grep -cE -- "$1" "$SERVER_LOG" || true
+}
+
+# log_reaches N REGEX: has $SERVER_LOG at least N lines matching REGEX?
+log_reaches() {
+    [ "$(log_count "$2")" -ge "$1" ]
+}
+
+# start_server PROG [ARG...]: start PROG in the background, its stdout
+# and stderr in $SERVER_LOG, and wait for its "listening on ADDR:PORT"
+# line. Sets SERVER_PID and SERVER_PORT. fds 3 and 4 are closed in the
+# server, or bats would wait for it to exit before finishing.
+start_server() {
+    [ -x "$1" ] || fail "$1 is not built: run make first" || return 1
+    SERVER_LOG="$BATS_TEST_TMPDIR/server.${#_test_logs[@]}.log"
+    _test_logs+=("$SERVER_LOG")
+    "${_pdeathsig[@]}" "${_server_wrapper[@]}" "$@" \
+        </dev/null >"$SERVER_LOG" 2>&1 3>&- 4>&- &
+    SERVER_PID=$!
+    _test_pids+=("$SERVER_PID")
+
+    local line
+    line=$(wait_for_line "$SERVER_LOG" '^listening on ' 10) ||
+        fail "server $1 printed no 'listening on' line within" \
+            "$(scaled 10) s" || return 1
+    SERVER_PORT=${line##*:}
+}
+
+# run_client ARG...: run this stage's client with a time limit.
+run_client() {
+    with_timeout 20 "${_client_wrapper[@]}" "$STAGE_DIR/client" "$@"
+}
+
+# tcp_open HOST PORT: connect with bash's /dev/tcp, without our client;
+# the connection's fd is in TCP_FD. Close it with tcp_close "$TCP_FD".
+tcp_open() {
+    exec {TCP_FD}<>"/dev/tcp/$1/$2"
+}
+
+tcp_close() {
+    local fd=$1
+    exec {fd}>&-
+}
+
+# Is PID still running? A process that has exited but was not yet
+# reaped (a zombie, state Z) counts as gone.
+is_running() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) } # the state follows the command name in parentheses
+    [ "${stat%% *}" != Z ]
+}
+
+is_gone() {
+    ! is_running "$1"
+}
+
+# wait_for_exit PID SECS: wait (bounded) for a process this shell
+# started to exit; its exit status goes into EXIT_STATUS.
+wait_for_exit() {
+    wait_until "$2" is_gone "$1" || fail "process $1 still running" ||
+        return 1
+    EXIT_STATUS=0
+    wait "$1" || EXIT_STATUS=$?
+    _forget_pid "$1"
+}
+
+# Once reaped, a PID may be reused by an unrelated process: teardown
+# must not signal it.
+_forget_pid() {
+    local i
+    for i in "${!_test_pids[@]}"; do
+        [ "${_test_pids[i]}" != "$1" ] || unset '_test_pids[i]'
+    done
+}
+
+# stop_process PID: ask politely (SIGTERM), wait up to 5 s, then SIGKILL.
+stop_process() {
+    kill -TERM "$1" 2>/dev/null || true
+    wait_until 5 is_gone "$1" || kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    _forget_pid "$1"
+}
+
+# fd_count PID: how many file descriptors the process has open.
+fd_count() {
+    local fds=("/proc/$1/fd/"*)
+    echo "${#fds[@]}"
+}
+
+# have_ipv6: is the IPv6 loopback address ::1 configured?
+have_ipv6() {
+    grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null
+}
+
+# random_file PATH BYTES: BYTES of random binary data (NULs included).
+random_file() {
+    head -c "$2" /dev/urandom >"$1"
+}
+
+helpers_teardown() {
+    local pid log
+    for pid in "${_test_pids[@]}"; do
+        stop_process "$pid"
+    done
+    if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+        for log in "${_test_logs[@]}"; do
+            printf -- '--- %s ---\n' "${log##*/}"
+            cat "$log"
+        done
+    fi
+}
+
+# A test file that needs its own teardown calls helpers_teardown from it.
+teardown() {
+    helpers_teardown
+}
