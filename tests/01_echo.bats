@@ -41,6 +41,11 @@ start_stage_server() {
     check_binary_client
 }
 
+@test "client: a 4 MiB line without a newline does not deadlock" {
+    start_stage_server
+    check_huge_line_client
+}
+
 @test "IPv4: a client at 127.0.0.1 is served" {
     start_stage_server
     check_ipv4

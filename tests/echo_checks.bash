@@ -51,6 +51,17 @@ check_binary_client() {
     cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 
+# One 4 MiB "line" with no newline at all: more than the socket buffers
+# hold, so a client that sent it whole before reading any echo would
+# deadlock with the server (both blocked in send()).
+check_huge_line_client() {
+    head -c $((4 * 1024 * 1024)) /dev/zero | tr '\0' 'a' \
+        >"$BATS_TEST_TMPDIR/in"
+    run_client 127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in" \
+        >"$BATS_TEST_TMPDIR/out"
+    cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
 # The server logs each client with the address it came from.
 check_ipv4() {
     check_client_echoes_lines 127.0.0.1

@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# The build: the top-level Makefile and each stage's own Makefile. Every
+# test works on a copy of the tree, so your checkout's ./server links
+# and binaries are left alone.
+
+load helpers
+
+# copy_tree: the project, without .git, in $TREE.
+copy_tree() {
+    TREE="$BATS_TEST_TMPDIR/tree"
+    mkdir -p "$TREE"
+    tar -C "$TOP" --exclude=.git -cf - . | tar -C "$TREE" -xf -
+    make -s -C "$TREE" clean >/dev/null
+}
+
+stage_dirs() {
+    local dir
+    for dir in "$TOP"/0[1-5]_*/; do
+        [ -f "$dir/Makefile" ] && basename "$dir"
+    done
+}
+
+@test "make builds every stage's programs" {
+    copy_tree
+    run make -C "$TREE"
+    [ "$status" -eq 0 ] || fail "$output"
+    local dir prog
+    for dir in $(stage_dirs); do
+        for prog in $(make -s --no-print-directory -C "$TREE/$dir" programs); do
+            [ -x "$TREE/$dir/$prog" ] || fail "$dir/$prog was not built"
+        done
+    done
+}
+
+@test "make stageN links ./server and ./client to that stage and says so" {
+    copy_tree
+    run make -C "$TREE" stage1
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"now running stage 1 (01_echo): ./server ./client"* ]]
+    [ "$(readlink "$TREE/server")" = 01_echo/server ]
+    [ "$(readlink "$TREE/client")" = 01_echo/client ]
+
+    run make -C "$TREE" stage2
+    [ "$status" -eq 0 ] || fail "$output"
+    [ "$(readlink "$TREE/server")" = 02_persistent_server/server ]
+    [ "$(readlink "$TREE/client")" = 02_persistent_server/client ]
+}
+
+@test "make stage1 && ./server 0 works from the top level" {
+    copy_tree
+    make -s -C "$TREE" stage1 >/dev/null
+    cd "$TREE"
+    start_server ./server 0
+    run with_timeout 10 ./client 127.0.0.1 "$SERVER_PORT" <<<"top level"
+    [ "$output" = "top level" ]
+}
+
+@test "make stageN for a stage not written yet fails with a clear message" {
+    copy_tree
+    local n dir
+    for n in 1 2 3 4 5; do
+        dir=$(ls -d "$TREE"/0"$n"_* 2>/dev/null) || true
+        [ -z "$dir" ] || [ ! -f "$dir/Makefile" ] || continue
+        run make -C "$TREE" "stage$n"
+        [ "$status" -ne 0 ] || fail "make stage$n succeeded"
+        [[ "$output" == *"stage $n ("*") is not written yet"* ]] ||
+            fail "$output"
+        return 0
+    done
+    skip "every stage is written"
+}
+
+@test "make clean removes the programs and the top-level links" {
+    copy_tree
+    make -s -C "$TREE" stage2 >/dev/null
+    make -s -C "$TREE" clean
+    [ ! -e "$TREE/server" ] && [ ! -L "$TREE/server" ]
+    [ ! -e "$TREE/02_persistent_server/server" ]
+}
+
+@test "each stage directory builds alone, copied elsewhere, warning-free" {
+    local dir
+    for dir in $(stage_dirs); do
+        cp -r "$TOP/$dir" "$BATS_TEST_TMPDIR/$dir"
+        make -s -C "$BATS_TEST_TMPDIR/$dir" clean
+        run make -C "$BATS_TEST_TMPDIR/$dir" WERROR=1
+        [ "$status" -eq 0 ] || fail "$dir: $output"
+        [[ "$output" != *warning* ]] || fail "$dir: $output"
+    done
+}
+
+@test "make test without bats says how to install it, and fails" {
+    copy_tree
+    run make -C "$TREE" test BATS=/nonexistent/bats
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"apt-get install bats"* ]] || fail "$output"
+}
+
+@test "make test STAGE=N runs only that stage's tests" {
+    run make -n -C "$TOP" test STAGE=1
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"tests/01_echo.bats"* ]] || fail "$output"
+    [[ "$output" != *"tests/02_"* ]] || fail "$output"
+}
+
+@test "the C sources are formatted (make check-format)" {
+    command -v clang-format >/dev/null || skip "clang-format is not installed"
+    run make -C "$TOP" check-format
+    [ "$status" -eq 0 ] || fail "$output"
+}

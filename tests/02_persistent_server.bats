@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# Stage 02_persistent_server: the accept loop. The lesson: recv() == 0
+# ends one client, not the server. The limitation: one client at a
+# time; a second client waits until the first leaves.
+
+load helpers
+load echo_checks
+STAGE_DIR="$TOP/02_persistent_server"
+
+setup() {
+    start_server "$STAGE_DIR/server" 0
+}
+
+# echo_once FD TEXT: send one line on a raw connection and read its echo.
+echo_once() {
+    local line
+    printf '%s\n' "$2" >&"$1"
+    read -r -t "$(scaled 5)" line <&"$1" || fail "no echo of '$2'"
+    [ "$line" = "$2" ] || fail "sent '$2', got '$line'"
+}
+
+@test "lesson: 20 clients in sequence each get their own echo" {
+    local i
+    for i in $(seq 20); do
+        run run_client 127.0.0.1 "$SERVER_PORT" <<<"client $i"
+        [ "$status" -eq 0 ] && [ "$output" = "client $i" ] ||
+            fail "client $i: exit $status, output '$output'"
+    done
+    [ "$(log_count ' disconnected$')" -eq 20 ]
+    is_running "$SERVER_PID"
+}
+
+@test "a client that resets the connection ends that client only" {
+    reset_connection
+    wait_until 5 log_reaches 1 ' error: (recv|send): '
+    is_running "$SERVER_PID"
+    check_client_echoes_lines 127.0.0.1
+}
+
+@test "a client killed mid-message ends that client only" {
+    kill_client_mid_message
+    check_client_echoes_lines 127.0.0.1
+    is_running "$SERVER_PID"
+}
+
+@test "after 200 connections the server's fd count is back at its baseline" {
+    local baseline i
+    baseline=$(fd_count "$SERVER_PID")
+    for i in $(seq 200); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        echo_once "$TCP_FD" "connection $i"
+        tcp_close "$TCP_FD"
+    done
+    # The server closes the last client's socket once it reads its EOF.
+    wait_until 5 log_reaches 200 ' disconnected$'
+    [ "$(fd_count "$SERVER_PID")" -eq "$baseline" ] ||
+        fail "fds: $(fd_count "$SERVER_PID") now, $baseline at the start"
+}
+
+@test "limitation: B gets no echo while A is connected, and gets it when A leaves" {
+    local a b line
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    a=$TCP_FD
+    echo_once "$a" "from A"
+
+    # B's connection is complete (the kernel queues it until accept()),
+    # but the server is busy in A's recv() loop: nobody reads B's line.
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    b=$TCP_FD
+    printf 'from B\n' >&"$b"
+    if read -r -t 1 line <&"$b"; then
+        fail "B was answered ('$line') while A was still connected"
+    fi
+    [ "$(log_count ' connected$')" -eq 1 ] || fail "B was accepted early"
+
+    # A leaves: the loop goes back to accept(), and B is served.
+    tcp_close "$a"
+    read -r -t "$(scaled 5)" line <&"$b" || fail "B still has no echo"
+    [ "$line" = "from B" ]
+    tcp_close "$b"
+}
+
+@test "client: lines come back exactly as they were sent" {
+    check_client_echoes_lines 127.0.0.1
+}
+
+@test "client: no prompt and nothing but the echoes when scripted" {
+    check_no_prompt_when_scripted
+}
+
+@test "client: a '>>: ' prompt on a terminal" {
+    check_prompt_only_on_terminal
+}
+
+@test "one byte is echoed (bash /dev/tcp, no client of ours)" {
+    check_one_byte_devtcp
+}
+
+@test "1 MiB of random binary data is echoed byte for byte (/dev/tcp)" {
+    check_binary_devtcp
+}
+
+@test "1 MiB of random binary data is echoed byte for byte (client)" {
+    check_binary_client
+}
+
+@test "client: a 4 MiB line without a newline does not deadlock" {
+    check_huge_line_client
+}
+
+@test "IPv4: a client at 127.0.0.1 is served" {
+    check_ipv4
+}
+
+@test "IPv6: a client at ::1 is served" {
+    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
+    check_ipv6
+}
+
+@test "usage errors exit 2 with the usage line; -h exits 0" {
+    check_usage_errors
+}
+
+@test "a port already in use: a clear message and a hint, exit 1" {
+    check_port_in_use
+}
+
+@test "SIGTERM ends a server waiting for a client, exit 0" {
+    check_stop_signal TERM
+}
+
+@test "SIGINT (Ctrl-C) ends a server waiting for a client, exit 0" {
+    check_stop_signal INT
+}
+
+@test "SIGTERM ends a server in the middle of a session, exit 0" {
+    check_stop_signal_mid_session
+}
+
+@test "client: no server at the port: a clear message, exit 1" {
+    check_no_server
+}
