@@ -94,6 +94,11 @@ start_stage_server() {
     check_port_in_use
 }
 
+@test "a server stopped mid-session restarts at once on the same port" {
+    start_stage_server
+    check_restart_same_port
+}
+
 @test "SIGTERM ends a server waiting for a client, exit 0" {
     start_stage_server
     check_stop_signal TERM

@@ -125,6 +125,10 @@ echo_once() {
     check_port_in_use
 }
 
+@test "a server stopped mid-session restarts at once on the same port" {
+    check_restart_same_port
+}
+
 @test "SIGTERM ends a server waiting for a client, exit 0" {
     check_stop_signal TERM
 }

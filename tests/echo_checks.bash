@@ -117,6 +117,20 @@ check_stop_signal_mid_session() {
     tcp_close "$TCP_FD"
 }
 
+# SO_REUSEADDR: a server stopped while a client is connected closes its
+# end first, so its side of the connection waits in TIME_WAIT for a
+# minute or so. A new server must still be able to bind the same port.
+check_restart_same_port() {
+    local port=$SERVER_PORT line
+    tcp_open 127.0.0.1 "$port"
+    printf 'ping\n' >&"$TCP_FD"
+    read -r -t "$(scaled 5)" line <&"$TCP_FD" || fail "no echo"
+    stop_process "$SERVER_PID"
+    tcp_close "$TCP_FD"
+    start_server "$STAGE_DIR/server" "$port"
+    [ "$SERVER_PORT" = "$port" ]
+}
+
 # No server at the port: the client says so, with a hint, and exits 1.
 check_no_server() {
     local port=$SERVER_PORT

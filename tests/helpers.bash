@@ -106,11 +106,19 @@ start_server() {
     SERVER_PID=$!
     _test_pids+=("$SERVER_PID")
 
-    local line
-    line=$(wait_for_line "$SERVER_LOG" '^listening on ' 10) ||
+    wait_until 10 _listening_or_gone ||
         fail "server $1 printed no 'listening on' line within" \
             "$(scaled 10) s" || return 1
+    local line
+    line=$(_print_line_matching "$SERVER_LOG" '^listening on ') ||
+        fail "server $1 exited before listening:" "$(cat "$SERVER_LOG")" ||
+        return 1
     SERVER_PORT=${line##*:}
+}
+
+_listening_or_gone() {
+    _print_line_matching "$SERVER_LOG" '^listening on ' >/dev/null ||
+        is_gone "$SERVER_PID"
 }
 
 # run_client ARG...: run this stage's client with a time limit.
