@@ -3,10 +3,10 @@
  * its default port. It connects to the echo server, sends each line it
  * reads, and prints the echo that comes back.
  *
- * What to look at: connect_to(), which tries every address a name
- * resolves to (localhost is both ::1 and 127.0.0.1), and echo_line(),
- * which never assumes that one recv() returns everything one send()
- * sent.
+ * What to look at: echo_line(), which never assumes that one recv()
+ * returns everything one send() sent; and connect_to() in net.c, which
+ * tries every address a name resolves to (localhost is both ::1 and
+ * 127.0.0.1).
  *
  * Run:   ./client [HOST [PORT]]    (default localhost 9002)
  * On a terminal it shows a ">>: " prompt; with input from a pipe or a
@@ -15,7 +15,6 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netdb.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +27,10 @@
 #define DEFAULT_PORT "9002"
 #define CHUNK_SIZE 16384 /* bytes sent before reading their echo back */
 
+const char program_name[] = "client";
+
 static void parse_args(int argc, char *argv[], const char **host,
                        const char **port);
-static int connect_to(const char *host, const char *port);
 static int echo_line(int fd, const char *line, size_t len);
 static ssize_t recv_all(int fd, void *buf, size_t len);
 
@@ -113,54 +113,6 @@ parse_args(int argc, char *argv[], const char **host, const char **port)
                 *port);
         usage(stderr, 2);
     }
-}
-
-/*** Connecting ***/
-
-/* Python: s = socket(AF_INET, SOCK_STREAM); s.connect((host, port))
- * Tries every address `host` resolves to, in the order getaddrinfo()
- * prefers, until one accepts. Returns the socket, or -1 after printing
- * why. */
-static int
-connect_to(const char *host, const char *port)
-{
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, whichever the name has */
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-
-    struct addrinfo *list;
-    int err = getaddrinfo(host, port, &hints, &list);
-    if (err != 0) {
-        fprintf(stderr, "client: %s: %s\n", host, gai_strerror(err));
-        return -1;
-    }
-
-    int fd = -1;
-    for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0)
-            continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        int saved_errno = errno; /* close() may change errno */
-        close(fd);
-        fd = -1;
-        errno = saved_errno;
-    }
-    freeaddrinfo(list);
-
-    if (fd < 0) {
-        fprintf(stderr, "client: connect to %s port %s: %s\n", host, port,
-                strerror(errno));
-        if (errno == ECONNREFUSED)
-            fprintf(stderr,
-                    "hint: is the server running? Start it with "
-                    "./server %s\n",
-                    port);
-    }
-    return fd;
 }
 
 /*** Echo ***/

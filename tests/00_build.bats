@@ -108,3 +108,14 @@ stage_dirs() {
     run make -C "$TOP" check-format
     [ "$status" -eq 0 ] || fail "$output"
 }
+
+@test "the echo stages' copies of net.c and net.h are identical" {
+    local dir file
+    for dir in "$TOP"/02_persistent_server "$TOP"/03_multiclient; do
+        [ -d "$dir" ] || continue
+        for file in net.c net.h; do
+            diff -u "$TOP/01_echo/$file" "$dir/$file" ||
+                fail "$dir/$file differs from 01_echo/$file"
+        done
+    done
+}
