@@ -166,8 +166,8 @@ bind_and_listen(const struct addrinfo *ai, const char **failed)
 
 /* Python: conn, addr = s.accept()
  * Waits for the next client. Returns its socket and writes its address
- * to `peer`; returns -1 after printing why on an error worth stopping
- * for. */
+ * to `peer`, or returns -1 with errno set: EAGAIN when the socket is
+ * non-blocking and nobody is waiting, otherwise after printing why. */
 int
 accept_client(int listen_fd, char *peer, size_t peer_size)
 {
@@ -184,9 +184,22 @@ accept_client(int listen_fd, char *peer, size_t peer_size)
          * error: wait for the next one. */
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
             continue;
-        fprintf(stderr, "%s: accept: %s\n", program_name, strerror(errno));
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            fprintf(stderr, "%s: accept: %s\n", program_name, strerror(errno));
         return -1;
     }
+}
+
+/* Should a server wait and call accept() again after this error? Out
+ * of file descriptors (EMFILE: this process's limit, see `ulimit -n`;
+ * ENFILE: the whole system's) or of kernel memory (ENOBUFS, ENOMEM),
+ * the server must neither retry at once (it would spin at full CPU:
+ * the waiting client is still there) nor exit (it would drop every
+ * client it has). These pass when clients leave. Stage 03 uses it. */
+int
+is_temporary_accept_error(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
 /* Echo every byte the client sends until it closes the connection. No
@@ -326,4 +339,32 @@ ignore_sigpipe(void)
     sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* SIGINT (Ctrl-C) and SIGTERM (kill) mean "stop now": exit with status
+ * 0, as a deliberate stop rather than a crash. _exit() is one of the few
+ * calls a signal handler may make safely (exit() and printf() are not).
+ * It ends the whole process, every thread of it, and the kernel closes
+ * our sockets for us. */
+static void
+on_stop_signal(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
+
+/* The signal handling a server starts with: SIGPIPE ignored, so that a
+ * vanished client cannot kill it, and a clean exit on SIGINT or
+ * SIGTERM. */
+void
+install_signal_handlers(void)
+{
+    ignore_sigpipe();
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

@@ -19,6 +19,7 @@ extern const char program_name[];
 const char *parse_server_args(int argc, char *argv[], const char *default_port);
 int open_listener(const char *port);
 int accept_client(int listen_fd, char *peer, size_t peer_size);
+int is_temporary_accept_error(int err);
 void serve_client(int client_fd, const char *peer);
 
 /* Clients */
@@ -30,5 +31,6 @@ void format_address(const struct sockaddr *sa, socklen_t sa_len, char *out,
                     size_t out_size);
 int is_port_number(const char *s);
 void ignore_sigpipe(void);
+void install_signal_handlers(void);
 
 #endif

@@ -13,8 +13,6 @@
  * Then:  ./client localhost 9002   in another terminal, or several.
  */
 #include <sys/types.h>
-#include <signal.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -22,8 +20,6 @@
 #define DEFAULT_PORT "9002"
 
 const char program_name[] = "server";
-
-static void install_signal_handlers(void);
 
 int
 main(int argc, char *argv[])
@@ -47,28 +43,4 @@ main(int argc, char *argv[])
         serve_client(client_fd, peer);
         close(client_fd);
     }
-}
-
-/* SIGINT (Ctrl-C) and SIGTERM (kill) mean "stop now": exit with status
- * 0, as a deliberate stop rather than a crash. _exit() is one of the few
- * calls a signal handler may make safely (exit() and printf() are not);
- * the kernel closes our sockets for us. */
-static void
-on_stop_signal(int sig)
-{
-    (void)sig;
-    _exit(0);
-}
-
-static void
-install_signal_handlers(void)
-{
-    ignore_sigpipe(); /* see net.c: a vanished client must not kill us */
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 }

@@ -1,9 +1,12 @@
 # tests/echo_checks.bash - checks of the echo protocol, shared by every
 # stage that speaks it (01_echo, 02_persistent_server, 03_multiclient).
-# Load it after helpers; set STAGE_DIR. A check that talks to a server
+# Load it after helpers; set STAGE_DIR, and SERVER_NAME when the server
+# program is not called "server". A check that talks to a server
 # expects one started with start_server (SERVER_PORT, SERVER_LOG); it
 # uses at most one client connection, because stage 01's server serves
 # only one.
+
+SERVER_NAME=${SERVER_NAME:-server}
 
 # echo_via_devtcp HOST PORT IN OUT: send the file IN over a raw
 # connection (bash's /dev/tcp, not our client) and read the echo into
@@ -79,9 +82,10 @@ check_usage_errors() {
     local prog args
     for args in "-x" "1 2" "70000" "abc" "-1"; do
         # shellcheck disable=SC2086 # split the arguments on purpose
-        run with_timeout 5 "$STAGE_DIR/server" $args
-        [ "$status" -eq 2 ] || fail "server $args: exit $status, not 2"
-        [[ "$output" == *"usage: server"* ]] || fail "server $args: $output"
+        run with_timeout 5 "$STAGE_DIR/$SERVER_NAME" $args
+        [ "$status" -eq 2 ] || fail "$SERVER_NAME $args: exit $status, not 2"
+        [[ "$output" == *"usage: $SERVER_NAME"* ]] ||
+            fail "$SERVER_NAME $args: $output"
     done
     for args in "-x" "a 1 b" "localhost 0" "localhost 70000" "localhost x"; do
         # shellcheck disable=SC2086
@@ -89,7 +93,7 @@ check_usage_errors() {
         [ "$status" -eq 2 ] || fail "client $args: exit $status, not 2"
         [[ "$output" == *"usage: client"* ]] || fail "client $args: $output"
     done
-    for prog in server client; do
+    for prog in "$SERVER_NAME" client; do
         run with_timeout 5 "$STAGE_DIR/$prog" -h
         [ "$status" -eq 0 ] || fail "$prog -h: exit $status"
         [[ "$output" == "usage: $prog"* ]] || fail "$prog -h: $output"
@@ -97,7 +101,7 @@ check_usage_errors() {
 }
 
 check_port_in_use() {
-    run with_timeout 5 "$STAGE_DIR/server" "$SERVER_PORT"
+    run with_timeout 5 "$STAGE_DIR/$SERVER_NAME" "$SERVER_PORT"
     [ "$status" -eq 1 ] || fail "exit $status, not 1: $output"
     [[ "$output" == *"bind: Address already in use"* ]] || fail "$output"
     [[ "$output" == *"hint: "*"$SERVER_PORT"* ]] || fail "no hint: $output"
@@ -127,7 +131,7 @@ check_restart_same_port() {
     read -r -t "$(scaled 5)" line <&"$TCP_FD" || fail "no echo"
     stop_process "$SERVER_PID"
     tcp_close "$TCP_FD"
-    start_server "$STAGE_DIR/server" "$port"
+    start_server "$STAGE_DIR/$SERVER_NAME" "$port"
     [ "$SERVER_PORT" = "$port" ]
 }
 

@@ -5,7 +5,8 @@
 #     STAGE_DIR="$TOP/02_persistent_server"
 #
 # What it gives a test:
-#   start_server PROG [ARG...]   start a server on port 0 (pass 0 as its
+#   start_server [--nofile N] PROG [ARG...]
+#                                start a server on port 0 (pass 0 as its
 #                                port); sets SERVER_PID, SERVER_PORT,
 #                                SERVER_LOG
 #   with_timeout SECS CMD...     run CMD, killed if it outlives SECS
@@ -17,7 +18,8 @@
 #   log_count REGEX, log_reaches N REGEX   lines of $SERVER_LOG
 #   wait_for_exit PID SECS       sets EXIT_STATUS
 #   stop_process PID             TERM, then KILL if it lingers
-#   fd_count PID, have_ipv6, random_file PATH BYTES, fail MESSAGE...
+#   fd_count PID, proc_status PID FIELD, cpu_ticks PID, child_pids PID,
+#   zombie_count PID, have_ipv6, random_file PATH BYTES, fail MESSAGE...
 # and a teardown that stops every process the test started, by PID,
 # and prints the server logs when the test failed.
 #
@@ -93,15 +95,21 @@ log_reaches() {
     [ "$(log_count "$2")" -ge "$1" ]
 }
 
-# start_server PROG [ARG...]: start PROG in the background, its stdout
-# and stderr in $SERVER_LOG, and wait for its "listening on ADDR:PORT"
-# line. Sets SERVER_PID and SERVER_PORT. fds 3 and 4 are closed in the
+# start_server [--nofile N] PROG [ARG...]: start PROG in the background,
+# its stdout and stderr in $SERVER_LOG, and wait for its "listening on
+# ADDR:PORT" line. Sets SERVER_PID and SERVER_PORT. --nofile N limits it
+# to N open file descriptors (prlimit). fds 3 and 4 are closed in the
 # server, or bats would wait for it to exit before finishing.
 start_server() {
+    local limit=()
+    if [ "$1" = --nofile ]; then
+        limit=(prlimit --nofile="$2:$2")
+        shift 2
+    fi
     [ -x "$1" ] || fail "$1 is not built: run make first" || return 1
     SERVER_LOG="$BATS_TEST_TMPDIR/server.${#_test_logs[@]}.log"
     _test_logs+=("$SERVER_LOG")
-    "${_pdeathsig[@]}" "${_server_wrapper[@]}" "$@" \
+    "${_pdeathsig[@]}" "${limit[@]}" "${_server_wrapper[@]}" "$@" \
         </dev/null >"$SERVER_LOG" 2>&1 3>&- 4>&- &
     SERVER_PID=$!
     _test_pids+=("$SERVER_PID")
@@ -181,6 +189,37 @@ stop_process() {
 fd_count() {
     local fds=("/proc/$1/fd/"*)
     echo "${#fds[@]}"
+}
+
+# proc_status PID FIELD: a field of /proc/PID/status, e.g. Threads, or
+# VmRSS (in kB).
+proc_status() {
+    awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status"
+}
+
+# cpu_ticks PID: the CPU time the process has used so far (user plus
+# system), in clock ticks (usually 100 a second).
+cpu_ticks() {
+    local stat fields
+    stat=$(cat "/proc/$1/stat") || return 1
+    read -r -a fields <<<"${stat##*) }" # fields from the 3rd (state) on
+    echo $((fields[11] + fields[12]))  # the 14th and 15th: utime, stime
+}
+
+# child_pids PID: the processes PID has started and not yet reaped.
+child_pids() {
+    cat /proc/"$1"/task/*/children 2>/dev/null
+}
+
+# zombie_count PID: how many of its children have exited unreaped.
+zombie_count() {
+    local child stat count=0
+    for child in $(child_pids "$1"); do
+        stat=$(cat "/proc/$child/stat" 2>/dev/null) || continue
+        stat=${stat##*) }
+        [ "${stat%% *}" != Z ] || count=$((count + 1))
+    done
+    echo "$count"
 }
 
 # have_ipv6: is the IPv6 loopback address ::1 configured?

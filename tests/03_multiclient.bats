@@ -1,0 +1,286 @@
+#!/usr/bin/env bats
+# Stage 03_multiclient: many clients at once, three ways: a thread per
+# client (server), a process per client (server_fork), and one thread
+# polling every client (server_poll). Every test runs against all three.
+# The lesson is stage 02's limitation reversed: nobody waits for anybody.
+
+load helpers
+load echo_checks
+
+STAGE_DIR="$TOP/03_multiclient"
+
+# for_each_server CHECK [--nofile N]: start each of the three servers in
+# turn (with a descriptor limit if asked) and run CHECK against it. The
+# server's name is printed first: bats shows it when the test fails.
+for_each_server() {
+    local check=$1
+    shift
+    for SERVER_NAME in server server_fork server_poll; do
+        echo "# $SERVER_NAME"
+        start_server "$@" "$STAGE_DIR/$SERVER_NAME" 0
+        "$check"
+        stop_process "$SERVER_PID"
+    done
+}
+
+# echo_once FD TEXT: send one line on a raw connection and read its echo.
+echo_once() {
+    local line
+    printf '%s\n' "$2" >&"$1"
+    read -r -t "$(scaled 5)" line <&"$1" || fail "no echo of '$2'"
+    [ "$line" = "$2" ] || fail "sent '$2', got '$line'"
+}
+
+# Stage 02's limitation, reversed: an idle client (connected, silent)
+# and a served one (connected, done talking) delay nobody.
+check_second_client_served_while_first_connected() {
+    local idle a b
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    idle=$TCP_FD
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    a=$TCP_FD
+    echo_once "$a" "from A"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    b=$TCP_FD
+    echo_once "$b" "from B" # A and the idle client are still connected
+    echo_once "$a" "A again"
+    tcp_close "$idle"
+    tcp_close "$a"
+    tcp_close "$b"
+}
+
+# 100 clients connect first, all at once; then each sends its own 8 KiB
+# of random bytes, and each must get back exactly its own bytes while
+# all 100 are still connected. (A one-at-a-time server answers the
+# first and leaves 99 waiting.) 8 KiB fits in the socket buffers, so
+# sending before reading cannot block.
+check_hundred_clients_at_once() {
+    local i fds=()
+    for i in $(seq 100); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        fds+=("$TCP_FD")
+        random_file "$BATS_TEST_TMPDIR/in.$i" 8192
+    done
+    for i in $(seq 100); do
+        cat "$BATS_TEST_TMPDIR/in.$i" >&"${fds[i - 1]}"
+    done
+    for i in $(seq 100); do
+        with_timeout 10 head -c 8192 <&"${fds[i - 1]}" \
+            >"$BATS_TEST_TMPDIR/out.$i"
+        cmp "$BATS_TEST_TMPDIR/in.$i" "$BATS_TEST_TMPDIR/out.$i" ||
+            fail "client $i got the wrong bytes back"
+    done
+    for i in $(seq 100); do
+        tcp_close "${fds[i - 1]}"
+    done
+}
+
+# A client that sends a lot and never reads its echo. The server must
+# stop reading from it (so the sender blocks: `timeout` has to stop
+# it) rather than keep the echo in memory, and must go on serving
+# others. 64 MiB is far more than the socket buffers on both sides hold
+# (a few MiB on Linux), so a server that buffered without limit would
+# take it all, and grow by as much.
+check_non_reader_delays_nobody() {
+    local rss_before rss_after flood status
+    rss_before=$(proc_status "$SERVER_PID" VmRSS)
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    flood=$TCP_FD
+    status=0
+    with_timeout 3 head -c $((64 * 1024 * 1024)) /dev/zero \
+        >&"$flood" || status=$?
+    [ "$status" -eq 124 ] ||
+        fail "the server took 64 MiB from a client that never reads"
+
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    echo_once "$TCP_FD" "still served"
+    tcp_close "$TCP_FD"
+
+    rss_after=$(proc_status "$SERVER_PID" VmRSS)
+    ((rss_after - rss_before < 8192)) ||
+        fail "server RSS grew from $rss_before kB to $rss_after kB"
+    tcp_close "$flood"
+}
+
+# 200 connections come and go; then the server holds exactly the file
+# descriptors, threads and children it held before.
+check_resources_back_to_baseline() {
+    local fds threads i
+    fds=$(fd_count "$SERVER_PID")
+    threads=$(proc_status "$SERVER_PID" Threads)
+    for i in $(seq 200); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        echo_once "$TCP_FD" "connection $i"
+        tcp_close "$TCP_FD"
+    done
+    wait_until 10 log_reaches 200 ' disconnected$' ||
+        fail "$(log_count ' disconnected$') of 200 disconnections logged"
+    wait_until 5 test "$(fd_count "$SERVER_PID")" -eq "$fds" ||
+        fail "fds: $(fd_count "$SERVER_PID") now, $fds before"
+    wait_until 5 test "$(proc_status "$SERVER_PID" Threads)" -eq "$threads" ||
+        fail "threads: $(proc_status "$SERVER_PID" Threads) now, $threads before"
+    wait_until 5 test -z "$(child_pids "$SERVER_PID")" ||
+        fail "children left: $(child_pids "$SERVER_PID")" \
+            "($(zombie_count "$SERVER_PID") zombies)"
+}
+
+check_resets_do_not_stop_server() {
+    local i
+    for i in 1 2 3 4 5; do
+        reset_connection
+    done
+    kill_client_mid_message
+    is_running "$SERVER_PID"
+    check_client_echoes_lines 127.0.0.1
+}
+
+# SIGTERM while clients are connected: exit 0, and no process of the
+# server's left behind (threads end with their process; children must
+# be stopped by the parent).
+check_sigterm_with_clients() {
+    local fds=() i children
+    for i in 1 2 3; do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        fds+=("$TCP_FD")
+        echo_once "$TCP_FD" "client $i"
+    done
+    children=$(child_pids "$SERVER_PID")
+    check_stop_signal TERM
+    for i in $children; do
+        wait_until 5 is_gone "$i" || fail "child $i outlived the server"
+    done
+    for i in "${fds[@]}"; do
+        tcp_close "$i"
+    done
+}
+
+# Run out of file descriptors: limited to 16 (0-2 and the listener
+# leave 12 for clients), the server gets 20 connections. It must neither
+# die nor spin at full CPU while the extra clients wait; when some leave,
+# the waiting ones are served. (server_fork's parent keeps no client
+# sockets, so it never runs out: its children each have their own.)
+check_out_of_descriptors() {
+    local fds=() i before after
+    for i in $(seq 20); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        fds+=("$TCP_FD")
+    done
+    if [ "$SERVER_NAME" != server_fork ]; then
+        wait_until 5 log_reaches 1 'accept: Too many open files' ||
+            fail "no 'Too many open files' in the log"
+    fi
+
+    # A busy loop would burn ~100 ticks a second; waiting burns ~0.
+    before=$(cpu_ticks "$SERVER_PID")
+    sleep 2
+    after=$(cpu_ticks "$SERVER_PID")
+    ((after - before < 100)) ||
+        fail "the server used $((after - before)) CPU ticks in 2 s idle"
+    is_running "$SERVER_PID" || fail "the server died"
+
+    for i in $(seq 0 9); do
+        tcp_close "${fds[i]}"
+    done
+    echo_once "${fds[19]}" "the last client is served"
+    for i in $(seq 10 19); do
+        tcp_close "${fds[i]}"
+    done
+}
+
+# The one-argument checks, as commands for for_each_server.
+check_sigterm() { check_stop_signal TERM; }
+check_sigint() { check_stop_signal INT; }
+check_lines() { check_client_echoes_lines 127.0.0.1; }
+
+@test "lesson: B gets its echo while A (and an idle client) stay connected" {
+    for_each_server check_second_client_served_while_first_connected
+}
+
+@test "100 clients at once, each gets back exactly its own random bytes" {
+    for_each_server check_hundred_clients_at_once
+}
+
+@test "a client that sends but never reads: blocked, costs no memory, delays nobody" {
+    for_each_server check_non_reader_delays_nobody
+}
+
+@test "after 200 connections: fds, threads and children back to baseline, no zombies" {
+    for_each_server check_resources_back_to_baseline
+}
+
+@test "resets and killed clients during an echo do not stop the server" {
+    for_each_server check_resets_do_not_stop_server
+}
+
+@test "out of file descriptors: the server neither dies nor spins, and catches up" {
+    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
+    for_each_server check_out_of_descriptors --nofile 16
+}
+
+@test "SIGTERM with clients connected: exit 0, no child or thread left" {
+    for_each_server check_sigterm_with_clients
+}
+
+@test "SIGTERM ends a waiting server, exit 0" {
+    for_each_server check_sigterm
+}
+
+@test "SIGINT (Ctrl-C) ends a waiting server, exit 0" {
+    for_each_server check_sigint
+}
+
+@test "1 MiB of random binary data is echoed byte for byte (/dev/tcp)" {
+    for_each_server check_binary_devtcp
+}
+
+@test "1 MiB of random binary data is echoed byte for byte (client)" {
+    for_each_server check_binary_client
+}
+
+@test "client: a 4 MiB line without a newline does not deadlock" {
+    for_each_server check_huge_line_client
+}
+
+@test "client: lines come back exactly as they were sent" {
+    for_each_server check_lines
+}
+
+@test "client: no prompt and nothing but the echoes when scripted" {
+    for_each_server check_no_prompt_when_scripted
+}
+
+@test "client: a '>>: ' prompt on a terminal" {
+    for_each_server check_prompt_only_on_terminal
+}
+
+@test "one byte is echoed (bash /dev/tcp, no client of ours)" {
+    for_each_server check_one_byte_devtcp
+}
+
+@test "IPv4: a client at 127.0.0.1 is served" {
+    for_each_server check_ipv4
+}
+
+@test "IPv6: a client at ::1 is served" {
+    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
+    for_each_server check_ipv6
+}
+
+@test "a port already in use: a clear message and a hint, exit 1" {
+    for_each_server check_port_in_use
+}
+
+@test "a server stopped mid-session restarts at once on the same port" {
+    for_each_server check_restart_same_port
+}
+
+@test "usage errors exit 2 with the usage line; -h exits 0" {
+    local SERVER_NAME
+    for SERVER_NAME in server server_fork server_poll; do
+        check_usage_errors
+    done
+}
+
+@test "client: no server at the port: a clear message, exit 1" {
+    for_each_server check_no_server
+}
