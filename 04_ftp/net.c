@@ -1,0 +1,304 @@
+/*
+ * net.c - the socket building blocks of stage 04's programs: the same
+ * functions as in the echo stages (01-03), minus the echo itself and
+ * their command line. Open a listening socket, accept a client; connect
+ * to a server; and small helpers for both.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netdb.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net.h"
+
+static int bind_and_listen(const struct addrinfo *ai, const char **failed);
+
+/*** Servers ***/
+
+/* Open a TCP socket listening on every local address at `port`, and
+ * print "listening on ADDRESS:PORT". Returns the socket, or -1 after
+ * printing why. */
+int
+open_listener(const char *port)
+{
+    /* AI_PASSIVE with no host name: the wildcard addresses (:: and
+     * 0.0.0.0) that accept connections to any local address. */
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+
+    struct addrinfo *list;
+    int err = getaddrinfo(NULL, port, &hints, &list);
+    if (err != 0) {
+        fprintf(stderr, "%s: getaddrinfo: %s\n", program_name,
+                gai_strerror(err));
+        return -1;
+    }
+
+    /* Try IPv6 first: one IPv6 socket hears IPv4 clients too (see
+     * bind_and_listen). IPv4 alone is the fallback for systems without
+     * IPv6. */
+    int fd = -1;
+    const char *failed = "getaddrinfo";
+    const struct addrinfo *ai;
+    for (ai = list; ai != NULL && fd < 0; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET6)
+            fd = bind_and_listen(ai, &failed);
+    for (ai = list; ai != NULL && fd < 0; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET)
+            fd = bind_and_listen(ai, &failed);
+    freeaddrinfo(list);
+
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s: %s\n", program_name, failed, strerror(errno));
+        if (errno == EADDRINUSE)
+            fprintf(stderr,
+                    "hint: is another server already using port "
+                    "%s? Stop it, or pick another port (0 = any "
+                    "free port).\n",
+                    port);
+        return -1;
+    }
+
+    /* With port 0 the kernel chose the port: ask it which. */
+    struct sockaddr_storage local;
+    socklen_t local_len = sizeof local;
+    char addr[ADDR_STR_SIZE];
+    if (getsockname(fd, (struct sockaddr *)&local, &local_len) < 0) {
+        fprintf(stderr, "%s: getsockname: %s\n", program_name, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    format_address((struct sockaddr *)&local, local_len, addr, sizeof addr);
+    printf("listening on %s\n", addr);
+    fflush(stdout); /* a pipe or file would otherwise hold the line back */
+    return fd;
+}
+
+/* Python: s = socket(AF_INET, SOCK_STREAM); s.bind(addr); s.listen(5)
+ * Returns the listening socket, or -1 with errno set and *failed naming
+ * the call that failed. */
+static int
+bind_and_listen(const struct addrinfo *ai, const char **failed)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+        *failed = "socket";
+        return -1;
+    }
+
+    /* Dual stack: with IPV6_V6ONLY off, IPv4 clients reach this IPv6
+     * socket as ::ffff:a.b.c.d. Some systems refuse to turn it off; then
+     * we serve IPv6 only, which is still correct, so the result is not
+     * checked. */
+    if (ai->ai_family == AF_INET6) {
+        int off = 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    }
+
+    /* SO_REUSEADDR: without it, restarting the server within a minute
+     * or two of stopping it fails with "Address already in use", because
+     * the old connections linger in TIME_WAIT.
+     * SOMAXCONN: let the kernel queue as many not-yet-accepted clients
+     * as it allows. Python's listen(5) makes a crowd of clients wait. */
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
+        *failed = "setsockopt SO_REUSEADDR";
+    else if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+        *failed = "bind";
+    else if (listen(fd, SOMAXCONN) < 0)
+        *failed = "listen";
+    else
+        return fd;
+
+    int saved_errno = errno; /* close() may change errno */
+    close(fd);
+    errno = saved_errno;
+    return -1;
+}
+
+/* Python: conn, addr = s.accept()
+ * Waits for the next client. Returns its socket and writes its address
+ * to `peer`, or returns -1 with errno set: EAGAIN when the socket is
+ * non-blocking and nobody is waiting, otherwise after printing why. */
+int
+accept_client(int listen_fd, char *peer, size_t peer_size)
+{
+    for (;;) {
+        struct sockaddr_storage addr;
+        socklen_t addr_len = sizeof addr;
+        int fd = accept(listen_fd, (struct sockaddr *)&addr, &addr_len);
+        if (fd >= 0) {
+            format_address((struct sockaddr *)&addr, addr_len, peer, peer_size);
+            fprintf(stderr, "%s connected\n", peer);
+            return fd;
+        }
+        /* A client that gave up before we accepted it is not our
+         * error: wait for the next one. */
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            fprintf(stderr, "%s: accept: %s\n", program_name, strerror(errno));
+        return -1;
+    }
+}
+
+/* Should a server wait and call accept() again after this error? Out
+ * of file descriptors (EMFILE: this process's limit, see `ulimit -n`;
+ * ENFILE: the whole system's) or of kernel memory (ENOBUFS, ENOMEM),
+ * the server must neither retry at once (it would spin at full CPU:
+ * the waiting client is still there) nor exit (it would drop every
+ * client it has). These pass when clients leave. Stage 03 uses it. */
+int
+is_temporary_accept_error(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+/*** Clients ***/
+
+/* Python: s = socket(AF_INET, SOCK_STREAM); s.connect((host, port))
+ * Tries every address `host` resolves to, in the order getaddrinfo()
+ * prefers, until one accepts. Returns the socket, or -1 after printing
+ * why. */
+int
+connect_to(const char *host, const char *port)
+{
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, whichever the name has */
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+
+    struct addrinfo *list;
+    int err = getaddrinfo(host, port, &hints, &list);
+    if (err != 0) {
+        fprintf(stderr, "%s: %s: %s\n", program_name, host, gai_strerror(err));
+        return -1;
+    }
+
+    int fd = -1;
+    for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        int saved_errno = errno; /* close() may change errno */
+        close(fd);
+        fd = -1;
+        errno = saved_errno;
+    }
+    freeaddrinfo(list);
+
+    if (fd < 0) {
+        fprintf(stderr, "%s: connect to %s port %s: %s\n", program_name, host,
+                port, strerror(errno));
+        if (errno == ECONNREFUSED)
+            fprintf(stderr,
+                    "hint: is the server running? Start it with "
+                    "./server %s\n",
+                    port);
+    }
+    return fd;
+}
+
+/*** Both ***/
+
+/* Python: sock.sendall(data)
+ * send() may take fewer bytes than asked (a short write) when the
+ * socket buffer is nearly full: loop until every byte is gone.
+ * Returns 0, or -1 with errno set. */
+int
+send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, 0);
+        if (n < 0 && errno == EINTR) /* a signal came first: try again */
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Write "ADDRESS:PORT" for a socket address to `out`, IPv6 addresses in
+ * brackets: "127.0.0.1:9001", "[::1]:9001". */
+void
+format_address(const struct sockaddr *sa, socklen_t sa_len, char *out,
+               size_t out_size)
+{
+    char host[64]; /* a numeric IPv6 address, with a %scope if any */
+    char port[6];  /* "65535" + NUL */
+    int err = getnameinfo(sa, sa_len, host, sizeof host, port, sizeof port,
+                          NI_NUMERICHOST | NI_NUMERICSERV);
+    if (err != 0)
+        snprintf(out, out_size, "(unknown address: %s)", gai_strerror(err));
+    else if (sa->sa_family == AF_INET6)
+        snprintf(out, out_size, "[%s]:%s", host, port);
+    else
+        snprintf(out, out_size, "%s:%s", host, port);
+}
+
+/* Is `s` a TCP port number, 0 to 65535, in plain decimal digits? */
+int
+is_port_number(const char *s)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    return *s >= '0' && *s <= '9' && *end == '\0' && errno == 0 && n <= 65535;
+}
+
+/* Sending to a peer that has already closed its end raises SIGPIPE,
+ * whose default action kills the whole process. Ignored, send() returns
+ * -1 with errno EPIPE instead, and the program decides what to do: the
+ * server drops that one client, the client reports the error. */
+void
+ignore_sigpipe(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* SIGINT (Ctrl-C) and SIGTERM (kill) mean "stop now": exit with status
+ * 0, as a deliberate stop rather than a crash. _exit() is one of the few
+ * calls a signal handler may make safely (exit() and printf() are not).
+ * It ends the whole process, every thread of it, and the kernel closes
+ * our sockets for us. */
+static void
+on_stop_signal(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
+
+/* The signal handling a server starts with: SIGPIPE ignored, so that a
+ * vanished client cannot kill it, and a clean exit on SIGINT or
+ * SIGTERM. */
+void
+install_signal_handlers(void)
+{
+    ignore_sigpipe();
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}

@@ -1,0 +1,298 @@
+/*
+ * proto.c - the file protocol's moving parts, shared by server and
+ * client: a reader that frames control lines, request parsing, and the
+ * loops that move exactly COUNT bytes of file data.
+ *
+ * The framing rule (PROTOCOL.md): a control message is one line ending
+ * in '\n', at most MAX_LINE bytes; file data is exactly the number of
+ * bytes the "ready" line announced. Neither side ever guesses where a
+ * message ends from the size of a recv().
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/sendfile.h>
+#endif
+
+#include "net.h"
+#include "proto.h"
+
+/*** Reading ***/
+
+void
+reader_init(struct reader *r, int fd)
+{
+    r->fd = fd;
+    r->start = r->end = 0;
+}
+
+/* Refill an empty buffer with one recv(). Returns the bytes read, 0 at
+ * end of stream, or -1 with errno set. */
+static ssize_t
+fill(struct reader *r)
+{
+    ssize_t n;
+    do {
+        n = recv(r->fd, r->buf, sizeof r->buf, 0);
+    } while (n < 0 && errno == EINTR);
+    r->start = 0;
+    r->end = n > 0 ? (size_t)n : 0;
+    return n;
+}
+
+/* Read one control line into `line` (at most `size` bytes, '\n'
+ * included), and return its length without the '\n', which is replaced
+ * by a NUL. Bytes after the '\n' stay in the reader. Returns LINE_EOF
+ * when the connection ends between lines, LINE_ERROR on a recv() error
+ * or a connection that ends mid-line, and LINE_TOO_LONG when no '\n'
+ * comes within `size` bytes (the stream cannot be trusted after that:
+ * where would the next line start?). */
+ssize_t
+read_line(struct reader *r, char *line, size_t size)
+{
+    size_t len = 0;
+    for (;;) {
+        if (r->start == r->end) {
+            ssize_t n = fill(r);
+            if (n == 0 && len == 0)
+                return LINE_EOF;
+            if (n <= 0)
+                return LINE_ERROR;
+        }
+        char c = r->buf[r->start++];
+        if (c == '\n') {
+            line[len] = '\0';
+            return (ssize_t)len;
+        }
+        if (len == size - 1)
+            return LINE_TOO_LONG; /* no room for this byte and the NUL */
+        line[len++] = c;
+    }
+}
+
+/* Read up to `len` bytes of data: first what the reader already holds
+ * (the bytes that arrived with the last line: TCP's "sticky packets"),
+ * then straight from the socket. Returns the bytes read, 0 at end of
+ * stream, or -1 with errno set. */
+ssize_t
+read_some(struct reader *r, void *buf, size_t len)
+{
+    if (r->start < r->end) {
+        size_t n = r->end - r->start;
+        if (n > len)
+            n = len;
+        memcpy(buf, r->buf + r->start, n);
+        r->start += n;
+        return (ssize_t)n;
+    }
+    ssize_t n;
+    do {
+        n = recv(r->fd, buf, len, 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/*** Writing lines ***/
+
+/* printf a control line, add its '\n', and send it all. Returns 0, or
+ * -1 with errno set (EMSGSIZE when the line would be too long). */
+int
+send_line(int fd, const char *format, ...)
+{
+    char line[MAX_LINE];
+    va_list args;
+    va_start(args, format);
+    int len = vsnprintf(line, sizeof line - 1, format, args);
+    va_end(args);
+    if (len < 0 || (size_t)len >= sizeof line - 1) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    line[len] = '\n';
+    return send_all(fd, line, (size_t)len + 1);
+}
+
+/*** Requests ***/
+
+/* Does s[0..len) hold a NUL, another control byte, or DEL? Such bytes
+ * have no place in a command or a file name. */
+int
+has_control_bytes(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* Parse a size or offset: plain decimal digits, 0 to 2^63 - 1. Returns
+ * 0, or -1 if `s` is not such a number. */
+int
+parse_size(const char *s, off_t *size)
+{
+    if (*s == '\0' || strlen(s) > 19) /* 2^63 - 1 has 19 digits */
+        return -1;
+    uint64_t n = 0;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        n = n * 10 + (uint64_t)(*s - '0');
+    }
+    if (n > INT64_MAX)
+        return -1;
+    *size = (off_t)n;
+    return 0;
+}
+
+static const struct {
+    const char *word;
+    enum command command;
+    int fields; /* after the word: 0, 1 (NAME) or 2 (NUMBER|NAME) */
+} commands[] = {
+    {"get", CMD_GET, 2},     {"put", CMD_PUT, 2},   {"ls", CMD_LS, 1},
+    {"cd", CMD_CD, 1},       {"pwd", CMD_PWD, 0},   {"delete", CMD_DELETE, 1},
+    {"mkdir", CMD_MKDIR, 1}, {"quit", CMD_QUIT, 0},
+};
+
+/* Parse a request line of `len` bytes (without its '\n'): COMMAND, then
+ * its fields, separated by '|'. The name comes last, so it may contain
+ * '|' itself. Fills *req and returns NULL, or returns a message saying
+ * what is wrong. `line` is changed: the '|' after each field becomes a
+ * NUL. */
+const char *
+parse_request(char *line, size_t len, struct request *req)
+{
+    if (len == 0)
+        return "empty line";
+    if (has_control_bytes(line, len))
+        return "control bytes in request";
+
+    char *rest = strchr(line, '|');
+    if (rest != NULL)
+        *rest++ = '\0';
+    size_t i = 0;
+    while (i < sizeof commands / sizeof commands[0] &&
+           strcmp(line, commands[i].word) != 0)
+        i++;
+    if (i == sizeof commands / sizeof commands[0])
+        return "unknown command";
+
+    req->command = commands[i].command;
+    req->number = 0;
+    req->name = "";
+    if (commands[i].fields == 0)
+        return rest == NULL ? NULL : "this command takes no arguments";
+    if (rest == NULL && commands[i].fields == 1)
+        return NULL; /* "ls" and "cd" alone: no name */
+    if (rest == NULL)
+        return "missing argument";
+    if (commands[i].fields == 2) {
+        char *name = strchr(rest, '|');
+        if (name == NULL)
+            return "missing argument";
+        *name++ = '\0';
+        if (parse_size(rest, &req->number) < 0)
+            return "not a size: use 0 to 9223372036854775807";
+        rest = name;
+    }
+    req->name = rest;
+    return NULL;
+}
+
+/*** File data ***/
+
+/* Send `count` bytes of a file, starting at `offset`, to a socket.
+ * Returns 0, or -1 with errno set; a file shorter than promised gives
+ * EIO. On Linux sendfile() moves the bytes from the page cache to the
+ * socket inside the kernel; elsewhere a read()/send() loop does it,
+ * with a 64 KiB buffer: each system call costs about the same whatever
+ * its size, so big chunks mean few calls (the source article's 1 KiB
+ * chunks mean 64 times as many). */
+int
+send_file_data(int sock, int file_fd, off_t offset, off_t count)
+{
+#if defined(__linux__)
+    while (count > 0) {
+        size_t chunk = count > 0x40000000 ? 0x40000000 : (size_t)count;
+        ssize_t n = sendfile(sock, file_fd, &offset, chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EINVAL || errno == ENOSYS))
+            break; /* not for this kind of file: use the loop below */
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* the file ended early */
+            return -1;
+        }
+        count -= n;
+    }
+#endif
+    char buf[FILE_BUF_SIZE];
+    while (count > 0) {
+        size_t chunk = count > (off_t)sizeof buf ? sizeof buf : (size_t)count;
+        ssize_t n = pread(file_fd, buf, chunk, offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        if (send_all(sock, buf, (size_t)n) < 0)
+            return -1;
+        offset += n;
+        count -= n;
+    }
+    return 0;
+}
+
+/* write() until all of buf is written: like send(), write() may take
+ * less than asked. Returns 0, or -1 with errno set. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Receive exactly `count` bytes of file data and write them to file_fd
+ * at its current offset, reporting progress if asked. Returns 0; -1 if
+ * the connection failed (errno set, or 0 when it simply ended early);
+ * -2 if writing the file failed (errno set). */
+int
+recv_file_data(struct reader *r, int file_fd, off_t count,
+               progress_fn *progress, void *progress_arg)
+{
+    char buf[FILE_BUF_SIZE];
+    off_t done = 0;
+    while (done < count) {
+        size_t want = count - done > (off_t)sizeof buf ? sizeof buf
+                                                       : (size_t)(count - done);
+        ssize_t n = read_some(r, buf, want);
+        if (n <= 0) {
+            if (n == 0)
+                errno = 0;
+            return -1;
+        }
+        if (write_all(file_fd, buf, (size_t)n) < 0)
+            return -2;
+        done += n;
+        if (progress != NULL)
+            progress(done, progress_arg);
+    }
+    return 0;
+}

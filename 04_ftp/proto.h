@@ -1,0 +1,75 @@
+/*
+ * proto.h - the file protocol of stage 04 (written down in PROTOCOL.md),
+ * as the server and the client both use it: control lines, requests,
+ * and the raw file bytes that follow a "ready" line.
+ */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <sys/types.h>
+
+#define MAX_LINE 1024              /* bytes in a control line, '\n' included */
+#define READER_SIZE 65536          /* bytes one recv() may bring in */
+#define FILE_BUF_SIZE 65536        /* bytes per read() or recv() of file data */
+#define PARTIAL_PREFIX ".partial." /* unfinished uploads: see PROTOCOL.md */
+
+/*** Reading: lines, and the bytes after them ***/
+
+/* A buffered reader for one connection. TCP delivers a stream, not
+ * messages: one recv() may return half a line, or a line and the first
+ * bytes of the file behind it. The reader keeps whatever it has read
+ * past the current message, for the next one. */
+struct reader {
+    int fd;
+    size_t start, end; /* buf[start..end) is read but not yet used */
+    char buf[READER_SIZE];
+};
+
+/* What read_line() returns besides a line length. */
+enum { LINE_EOF = -1, LINE_ERROR = -2, LINE_TOO_LONG = -3 };
+
+void reader_init(struct reader *r, int fd);
+ssize_t read_line(struct reader *r, char *line, size_t size);
+ssize_t read_some(struct reader *r, void *buf, size_t len);
+
+/*** Writing lines ***/
+
+int send_line(int fd, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/*** Requests ***/
+
+enum command {
+    CMD_GET,
+    CMD_PUT,
+    CMD_LS,
+    CMD_CD,
+    CMD_PWD,
+    CMD_DELETE,
+    CMD_MKDIR,
+    CMD_QUIT
+};
+
+/* A request, parsed. `name` points into the line it came from. */
+struct request {
+    enum command command;
+    off_t number;     /* get: the offset to start at; put: the file size */
+    const char *name; /* the path argument, "" when there is none */
+};
+
+const char *parse_request(char *line, size_t len, struct request *req);
+int parse_size(const char *s, off_t *size);
+int has_control_bytes(const char *s, size_t len);
+
+/*** File data ***/
+
+typedef void progress_fn(off_t done, void *arg);
+
+int send_file_data(int sock, int file_fd, off_t offset, off_t count);
+int recv_file_data(struct reader *r, int file_fd, off_t count,
+                   progress_fn *progress, void *progress_arg);
+
+#endif

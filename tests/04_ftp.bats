@@ -1,0 +1,455 @@
+#!/usr/bin/env bats
+# Stage 04_ftp: a file protocol over TCP. The lesson: framing (lines for
+# control, a byte count for data) instead of guessing where a message
+# ends; get, put, ls, cd, pwd, delete, mkdir, resumable transfers; and a
+# server that never lets a name reach outside its directory.
+
+load helpers
+
+STAGE_DIR="$TOP/04_ftp"
+
+setup() {
+    ROOT="$BATS_TEST_TMPDIR/root"
+    mkdir -p "$ROOT"
+    HERE="$BATS_TEST_TMPDIR/client"
+    mkdir -p "$HERE"
+    cd "$HERE"
+}
+
+start_ftp_server() {
+    start_server "$@" "$STAGE_DIR/server" -d "$ROOT" 0
+}
+
+# ftp COMMANDS...: run the client in $HERE with one command per
+# argument as its input.
+ftp() {
+    printf '%s\n' "$@" | run_client 127.0.0.1 "$SERVER_PORT"
+}
+
+# Raw protocol, without our client: FTP_FD is the connection.
+raw_open() {
+    tcp_open "${1:-127.0.0.1}" "$SERVER_PORT"
+    FTP_FD=$TCP_FD
+}
+
+send_request() {
+    printf '%s\n' "$1" >&"$FTP_FD"
+}
+
+# expect_reply TEXT: the next line from the server is exactly TEXT.
+expect_reply() {
+    local line
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
+        fail "no reply; expected '$1'"
+    [ "$line" = "$1" ] || fail "expected '$1', got '$line'"
+}
+
+# reply_to REQUEST: send it, and put the reply line in REPLY.
+reply_to() {
+    send_request "$1"
+    IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" ||
+        fail "no reply to '$1'"
+}
+
+# --- the protocol document ---------------------------------------------
+
+@test "PROTOCOL.md's example session, replayed over /dev/tcp, matches the server" {
+    printf 'Hello, world!\n' >"$ROOT/hello.txt"
+    start_ftp_server
+    raw_open
+    local line count=0
+    while IFS= read -r line; do
+        case $line in
+        "C: "*) send_request "${line#C: }" ;;
+        "S: "*) expect_reply "${line#S: }" ;;
+        *) fail "PROTOCOL.md: bad session line '$line'" ;;
+        esac
+        count=$((count + 1))
+    done < <(awk '/^```session$/ { on = 1; next } /^```$/ { on = 0 } on' \
+        "$STAGE_DIR/PROTOCOL.md")
+    [ "$count" -gt 20 ] || fail "only $count session lines in PROTOCOL.md"
+    tcp_close "$FTP_FD"
+}
+
+@test "a reply line and the file data behind it are told apart by length alone" {
+    # "ready|SIZE|OFFSET\n" and the data usually arrive in one recv():
+    # the data starts right after the newline, even when it holds
+    # newlines and NULs of its own.
+    printf 'line one\n\0line two\n' >"$ROOT/mixed"
+    start_ftp_server
+    raw_open
+    send_request "get|0|mixed"
+    expect_reply "ready|19|0"
+    with_timeout 5 head -c 19 <&"$FTP_FD" >"$HERE/mixed"
+    cmp "$ROOT/mixed" "$HERE/mixed"
+    reply_to "pwd" # and the next line starts right after the data
+    [ "$REPLY" = "ok|/" ]
+}
+
+# --- transfers ---------------------------------------------------------
+
+# round_trip NAME: put $HERE/NAME, get it back into another directory,
+# and compare all three copies.
+round_trip() {
+    run ftp "put $1"
+    [ "$status" -eq 0 ] || fail "put $1: $output"
+    cmp "$HERE/$1" "$ROOT/$1"
+    mkdir -p "$HERE/back"
+    (cd "$HERE/back" && printf 'get %s\n' "$1" |
+        run_client 127.0.0.1 "$SERVER_PORT") ||
+        fail "get $1 failed"
+    cmp "$HERE/$1" "$HERE/back/$1"
+}
+
+@test "put and get round trips are byte-exact: 0 bytes, 1 byte, 1 MiB" {
+    start_ftp_server
+    : >"$HERE/empty"
+    printf 'x' >"$HERE/one"
+    random_file "$HERE/mebibyte" $((1024 * 1024))
+    round_trip empty
+    round_trip one
+    round_trip mebibyte
+}
+
+@test "a file over 64 MiB of random bytes makes the round trip" {
+    start_ftp_server
+    random_file "$HERE/large" $((65 * 1024 * 1024 + 1))
+    round_trip large
+}
+
+@test "names with spaces, UTF-8 and '|' make the round trip" {
+    start_ftp_server
+    printf 'a\n' >"$HERE/with spaces.txt"
+    printf 'b\n' >"$HERE/naïve 文件.txt"
+    printf 'c\n' >"$HERE/pipe|in name"
+    round_trip "with spaces.txt"
+    round_trip "naïve 文件.txt"
+    round_trip "pipe|in name"
+}
+
+@test "sizes and offsets past 4 GiB work (sparse files, 64-bit numbers)" {
+    start_ftp_server
+    local size=$((5 * 1024 * 1024 * 1024)) # 5 GiB
+    truncate -s "$size" "$ROOT/huge"
+    printf 'tail' | dd of="$ROOT/huge" bs=1 seek=$((size - 4)) \
+        conv=notrunc status=none
+    raw_open
+    send_request "get|$((size - 4))|huge"
+    expect_reply "ready|$size|$((size - 4))"
+    [ "$(with_timeout 5 head -c 4 <&"$FTP_FD")" = tail ]
+
+    # An upload resumed 5 GiB in: the server has all but 3 bytes.
+    truncate -s $((size - 3)) "$ROOT/.partial.huge2"
+    send_request "put|$size|huge2"
+    expect_reply "ready|$((size - 3))"
+    printf 'end' >&"$FTP_FD"
+    expect_reply "ok|stored $size bytes"
+    [ "$(stat -c %s "$ROOT/huge2")" -eq "$size" ]
+    [ "$(tail -c 3 "$ROOT/huge2")" = end ]
+}
+
+@test "two clients transferring different files at once both finish intact" {
+    start_ftp_server
+    random_file "$HERE/up" $((32 * 1024 * 1024))
+    random_file "$ROOT/down" $((32 * 1024 * 1024))
+    mkdir "$HERE/d"
+    printf 'put up\n' | run_client 127.0.0.1 "$SERVER_PORT" \
+        >"$BATS_TEST_TMPDIR/up.out" 2>&1 3>&- 4>&- &
+    local uploader=$!
+    (cd "$HERE/d" && printf 'get down\n' |
+        run_client 127.0.0.1 "$SERVER_PORT") || fail "get failed"
+    wait "$uploader" || fail "put failed: $(cat "$BATS_TEST_TMPDIR/up.out")"
+    cmp "$HERE/up" "$ROOT/up"
+    cmp "$ROOT/down" "$HERE/d/down"
+}
+
+@test "an upload of a name already being uploaded is refused: busy" {
+    start_ftp_server
+    raw_open
+    local first=$FTP_FD
+    send_request "put|10|same"
+    expect_reply "ready|0"
+    raw_open
+    reply_to "put|10|same"
+    [ "$REPLY" = "error|busy|another client is uploading this name; try again later" ]
+    tcp_close "$FTP_FD"
+    FTP_FD=$first
+    printf '0123456789' >&"$FTP_FD"
+    expect_reply "ok|stored 10 bytes"
+}
+
+# --- interrupted transfers and resuming ---------------------------------
+
+@test "a client that dies mid-get leaves no file under the final name, and get resumes" {
+    start_ftp_server
+    random_file "$ROOT/movie" $((16 * 1024 * 1024))
+    # A 4 MiB file-size limit: the kernel kills the client (SIGXFSZ)
+    # in the middle of writing the download, as abruptly as kill -9.
+    run with_timeout 20 prlimit --fsize=$((4 * 1024 * 1024)) \
+        "$STAGE_DIR/client" 127.0.0.1 "$SERVER_PORT" <<<"get movie"
+    [ "$status" -ne 0 ] || fail "the client was not stopped"
+    [ ! -e "$HERE/movie" ] || fail "a partial download has the final name"
+    [ "$(stat -c %s "$HERE/movie.part")" -eq $((4 * 1024 * 1024)) ]
+
+    run ftp "get movie"
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"resuming movie at byte 4194304"* ]] || fail "$output"
+    cmp "$ROOT/movie" "$HERE/movie"
+    [ ! -e "$HERE/movie.part" ]
+}
+
+@test "an upload cut off mid-data: no file under the final name, hidden, then resumed" {
+    start_ftp_server
+    random_file "$HERE/data" $((1024 * 1024))
+    raw_open
+    send_request "put|$((1024 * 1024))|data"
+    expect_reply "ready|0"
+    head -c 300000 "$HERE/data" >&"$FTP_FD"
+    tcp_close "$FTP_FD" # the client vanishes, 300000 bytes in
+    wait_until 5 log_reaches 1 'upload of /data interrupted'
+
+    [ ! -e "$ROOT/data" ] || fail "a partial upload has the final name"
+    run ftp "ls" "get data"
+    [[ "$output" != *data* ]] || fail "the partial upload is visible: $output"
+
+    run ftp "put data"
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"resuming data at byte 300000"* ]] || fail "$output"
+    cmp "$HERE/data" "$ROOT/data"
+    [ ! -e "$ROOT/.partial.data" ]
+}
+
+@test "a client that vanishes mid-get does not disturb the server" {
+    start_ftp_server
+    random_file "$ROOT/big" $((32 * 1024 * 1024))
+    raw_open
+    send_request "get|0|big"
+    expect_reply "ready|$((32 * 1024 * 1024))|0"
+    with_timeout 5 head -c 1000 <&"$FTP_FD" >/dev/null
+    tcp_close "$FTP_FD" # with 32 MiB still coming
+    wait_until 5 log_reaches 1 'error: sending /big'
+    is_running "$SERVER_PID"
+    run ftp "pwd"
+    [ "$output" = "/" ]
+}
+
+# --- commands and their errors -----------------------------------------
+
+@test "ls, cd, pwd, mkdir and delete, and their errors" {
+    start_ftp_server
+    printf 'abc' >"$ROOT/file"
+    run ftp "mkdir docs" "mkdir docs" "cd docs" "pwd" "cd" "pwd" \
+        "ls" "cd file" "cd nowhere" "delete nothing" "delete docs" \
+        "ls" "mkdir a/b/c"
+    [ "$status" -eq 1 ] || fail "status $status: some commands must fail"
+    local expected
+    expected=$(
+        cat <<'EOF'
+created /docs
+error: File exists (exists)
+/docs
+/docs
+/
+/
+           -  docs/
+           3  file
+error: Not a directory (not-a-directory)
+error: No such file or directory (not-found)
+error: No such file or directory (not-found)
+deleted /docs
+           3  file
+error: No such file or directory (not-found)
+EOF
+    )
+    [ "$output" = "$expected" ] || fail "got:
+$output"
+}
+
+@test "delete refuses a directory that is not empty, and the top itself" {
+    start_ftp_server
+    mkdir "$ROOT/full"
+    touch "$ROOT/full/x"
+    raw_open
+    reply_to "delete|full"
+    [ "$REPLY" = "error|not-empty|Directory not empty" ]
+    reply_to "delete|."
+    [[ "$REPLY" == "error|bad-request|"* ]]
+    [ -e "$ROOT/full/x" ]
+}
+
+@test "a client's get never writes outside its own directory" {
+    start_ftp_server
+    mkdir -p "$ROOT/deep/er"
+    printf 'inside\n' >"$ROOT/deep/er/f.txt"
+    run ftp "get deep/er/f.txt" "get deep/er/"
+    [ "$status" -eq 1 ]
+    [ "$(cat "$HERE/f.txt")" = inside ]
+    [[ "$output" == *"get: 'deep/er/' does not name a file"* ]] ||
+        fail "$output"
+    [ ! -e "$HERE/deep" ]
+}
+
+@test "malformed requests get error replies and the connection stays usable" {
+    start_ftp_server
+    raw_open
+    local request
+    for request in "" "bogus" "get" "get|x|name" "get|-1|name" \
+        "get|99999999999999999999|name" "pwd|extra" "put|5"; do
+        reply_to "$request"
+        [[ "$REPLY" == "error|bad-request|"* ]] ||
+            fail "'$request' got '$REPLY'"
+    done
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ]
+}
+
+# --- staying inside the served directory --------------------------------
+
+@test "every way out of the served directory is refused, and nothing outside changes" {
+    local outside="$BATS_TEST_TMPDIR/outside"
+    mkdir -p "$outside/dir"
+    printf 'secret\n' >"$outside/secret.txt"
+    ln -s "$outside/secret.txt" "$ROOT/link"
+    ln -s "$outside/dir" "$ROOT/linkdir"
+    mkdir "$ROOT/sub"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|../outside/secret.txt" "get|0|/etc/passwd" \
+        "get|0|sub/../../outside/secret.txt" "get|0|link" \
+        "get|0|linkdir/x" "cd|.." "cd|/" "cd|linkdir" "ls|.." \
+        "ls|linkdir" "put|4|../evil" "put|4|linkdir/evil" "put|4|/tmp/evil" \
+        "delete|../outside/secret.txt" "delete|linkdir/x" "mkdir|../newdir" \
+        "mkdir|linkdir/newdir" "get|0|.partial.x" "put|4|sub/.partial.y" \
+        $'get|0|ctl\x01byte'; do
+        reply_to "$request"
+        [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
+            fail "'$request' was not refused: '$REPLY'"
+    done
+    printf 'get|0|nul\0byte\n' >&"$FTP_FD"
+    expect_reply "error|bad-request|control bytes in request"
+
+    # Deleting the link removes the link, not what it points to.
+    reply_to "delete|link"
+    [ "$REPLY" = "ok|deleted /link" ]
+    [ "$(cat "$outside/secret.txt")" = secret ]
+    [ -z "$(ls -A "$outside/dir")" ]
+    [ ! -e "$BATS_TEST_TMPDIR/evil" ] && [ ! -e "$BATS_TEST_TMPDIR/newdir" ]
+    [ ! -e /tmp/evil ]
+}
+
+@test "a named pipe in the served directory does not hang a get" {
+    mkfifo "$ROOT/pipe"
+    start_ftp_server
+    raw_open
+    reply_to "get|0|pipe"
+    [ "$REPLY" = "error|not-a-file|only regular files are sent" ]
+}
+
+# --- bad input: the server survives, others are served -------------------
+
+@test "a request line over 1024 bytes: error line-too-long, then the server closes" {
+    start_ftp_server
+    raw_open
+    head -c 2000 /dev/zero | tr '\0' 'a' >&"$FTP_FD"
+    expect_reply "error|line-too-long|a request line is at most 1024 bytes; closing the connection"
+    if IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD"; then
+        fail "the connection stayed open: '$REPLY'"
+    fi
+}
+
+@test "a 1 MiB line without a newline: answered or closed, memory bounded, others served" {
+    start_ftp_server
+    local rss_before status=0
+    rss_before=$(proc_status "$SERVER_PID" VmRSS)
+    raw_open
+    local flood=$FTP_FD
+    head -c $((1024 * 1024)) /dev/zero | tr '\0' 'a' >&"$flood" || true
+    # The server replies and closes with most of the megabyte unread, so
+    # its kernel may answer with a reset that overtakes the reply: either
+    # outcome is fine, silence (a timeout, status > 128) is not.
+    IFS= read -r -t "$(scaled 5)" REPLY <&"$flood" || status=$?
+    ((status <= 128)) || fail "neither an answer nor a close in 5 s"
+    [ "$status" -ne 0 ] || [[ "$REPLY" == "error|line-too-long|"* ]] ||
+        fail "got '$REPLY'"
+
+    run ftp "pwd"
+    [ "$output" = "/" ]
+    (($(proc_status "$SERVER_PID" VmRSS) - rss_before < 4096))
+    tcp_close "$flood"
+}
+
+@test "binary garbage: answered or closed, and the server keeps serving" {
+    start_ftp_server
+    random_file "$BATS_TEST_TMPDIR/garbage" 65536
+    raw_open
+    # In a subshell: if the server closes first, the SIGPIPE that the
+    # writer gets must not reach this test's own shell.
+    (cat "$BATS_TEST_TMPDIR/garbage" && printf '\nquit\n') >&"$FTP_FD" \
+        2>/dev/null || true
+    with_timeout 5 cat <&"$FTP_FD" >/dev/null || true
+    tcp_close "$FTP_FD"
+    is_running "$SERVER_PID"
+    run ftp "pwd"
+    [ "$output" = "/" ]
+}
+
+# --- the programs --------------------------------------------------------
+
+@test "IPv6: a client at ::1 is served" {
+    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
+    start_ftp_server
+    run bash -c "printf 'pwd\n' | '$STAGE_DIR/client' ::1 $SERVER_PORT"
+    [ "$output" = "/" ]
+    grep -q '^\[::1\]:[0-9]* connected' "$SERVER_LOG"
+}
+
+@test "the server creates a missing ROOT and says what it serves" {
+    ROOT="$BATS_TEST_TMPDIR/new/root"
+    mkdir -p "$BATS_TEST_TMPDIR/new"
+    start_ftp_server
+    [ -d "$ROOT" ]
+    grep -q "^created $ROOT$" "$SERVER_LOG"
+}
+
+@test "SIGTERM with sessions open: exit 0, no session process left" {
+    start_ftp_server
+    raw_open
+    reply_to "pwd"
+    local child
+    child=$(child_pids "$SERVER_PID")
+    [ -n "$child" ]
+    kill -TERM "$SERVER_PID"
+    wait_for_exit "$SERVER_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ]
+    wait_until 5 is_gone "$child" || fail "session $child outlived the server"
+}
+
+@test "usage errors exit 2; a port in use exits 1 with a hint" {
+    run with_timeout 5 "$STAGE_DIR/server" -x
+    [ "$status" -eq 2 ] && [[ "$output" == *"usage: server"* ]]
+    run with_timeout 5 "$STAGE_DIR/server" -d
+    [ "$status" -eq 2 ]
+    run with_timeout 5 "$STAGE_DIR/server" 1 2
+    [ "$status" -eq 2 ]
+    run with_timeout 5 "$STAGE_DIR/client" localhost 0
+    [ "$status" -eq 2 ] && [[ "$output" == *"usage: client"* ]]
+    run with_timeout 5 "$STAGE_DIR/server" -h
+    [ "$status" -eq 0 ]
+
+    start_ftp_server
+    run with_timeout 5 "$STAGE_DIR/server" -d "$ROOT" "$SERVER_PORT"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"Address already in use"*"hint:"* ]] || fail "$output"
+}
+
+@test "client: a prompt on a terminal; unknown commands fail the script" {
+    start_ftp_server
+    command -v script >/dev/null || skip "script(1) is not installed"
+    run with_timeout 10 script -qec \
+        "'$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT" /dev/null <<<"pwd"
+    [[ "$output" == *">>: "* ]] || fail "no prompt: $output"
+    run ftp "pwd" "frobnicate"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"unknown command 'frobnicate': type help"* ]]
+}
