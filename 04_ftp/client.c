@@ -201,7 +201,9 @@ cmd_quit(struct reader *server, const char *arg)
 static int
 cmd_ls(struct reader *server, const char *arg)
 {
-    if (send_line(server->fd, "ls|%s", arg) < 0)
+    int sent = *arg == '\0' ? send_line(server->fd, "ls")
+                            : send_line(server->fd, "ls|%s", arg);
+    if (sent < 0)
         return errno == EMSGSIZE ? FAILED : CONNECTION_LOST;
     char line[MAX_LINE];
     int result = read_reply(server, line, sizeof line);

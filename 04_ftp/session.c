@@ -232,8 +232,11 @@ do_get(struct session *s, off_t offset, const char *path)
         fprintf(stderr, "%s error: sending /%s: %s\n", s->peer, path,
                 strerror(errno));
         result = -1;
-    } else
+    } else {
+        fprintf(stderr, "%s %s: sent %lld bytes\n", s->peer, s->request,
+                (long long)(st.st_size - offset));
         result = 0;
+    }
     close(fd);
     return result;
 }
