@@ -66,6 +66,7 @@ parse_server_args(int argc, char *argv[], const char *default_port)
 int
 open_listener(const char *port)
 {
+    /* slide:begin listener_hints */
     /* AI_PASSIVE with no host name: the wildcard addresses (:: and
      * 0.0.0.0) that accept connections to any local address. */
     struct addrinfo hints;
@@ -76,6 +77,7 @@ open_listener(const char *port)
 
     struct addrinfo *list;
     int err = getaddrinfo(NULL, port, &hints, &list);
+    /* slide:end listener_hints */
     if (err != 0) {
         fprintf(stderr, "%s: getaddrinfo: %s\n", program_name,
                 gai_strerror(err));
@@ -128,11 +130,13 @@ open_listener(const char *port)
 static int
 bind_and_listen(const struct addrinfo *ai, const char **failed)
 {
+    /* slide:begin socket_call */
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) {
         *failed = "socket";
         return -1;
     }
+    /* slide:end socket_call */
 
     /* Dual stack: with IPV6_V6ONLY off, IPv4 clients reach this IPv6
      * socket as ::ffff:a.b.c.d. Some systems refuse to turn it off; then
@@ -148,6 +152,7 @@ bind_and_listen(const struct addrinfo *ai, const char **failed)
      * the old connections linger in TIME_WAIT.
      * SOMAXCONN: let the kernel queue as many not-yet-accepted clients
      * as it allows. Python's listen(5) makes a crowd of clients wait. */
+    /* slide:begin bind_listen */
     int on = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
         *failed = "setsockopt SO_REUSEADDR";
@@ -157,6 +162,7 @@ bind_and_listen(const struct addrinfo *ai, const char **failed)
         *failed = "listen";
     else
         return fd;
+    /* slide:end bind_listen */
 
     int saved_errno = errno; /* close() may change errno */
     close(fd);
@@ -172,6 +178,7 @@ int
 accept_client(int listen_fd, char *peer, size_t peer_size)
 {
     for (;;) {
+        /* slide:begin accept */
         struct sockaddr_storage addr;
         socklen_t addr_len = sizeof addr;
         int fd = accept(listen_fd, (struct sockaddr *)&addr, &addr_len);
@@ -180,6 +187,7 @@ accept_client(int listen_fd, char *peer, size_t peer_size)
             fprintf(stderr, "%s connected\n", peer);
             return fd;
         }
+        /* slide:end accept */
         /* A client that gave up before we accepted it is not our
          * error: wait for the next one. */
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -210,6 +218,7 @@ serve_client(int client_fd, const char *peer)
 {
     char buf[BUF_SIZE];
     for (;;) {
+        /* slide:begin serve_loop */
         /* Python: data = conn.recv(1024) */
         ssize_t n = recv(client_fd, buf, sizeof buf, 0);
         if (n == 0) { /* Python: if not data: break */
@@ -226,6 +235,7 @@ serve_client(int client_fd, const char *peer)
             fprintf(stderr, "%s error: send: %s\n", peer, strerror(errno));
             return;
         }
+        /* slide:end serve_loop */
     }
 }
 
@@ -251,6 +261,7 @@ connect_to(const char *host, const char *port)
         return -1;
     }
 
+    /* slide:begin connect_loop */
     int fd = -1;
     for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
@@ -263,6 +274,7 @@ connect_to(const char *host, const char *port)
         fd = -1;
         errno = saved_errno;
     }
+    /* slide:end connect_loop */
     freeaddrinfo(list);
 
     if (fd < 0) {
@@ -286,6 +298,7 @@ connect_to(const char *host, const char *port)
 int
 send_all(int fd, const void *buf, size_t len)
 {
+    /* slide:begin send_all */
     const char *p = buf;
     while (len > 0) {
         ssize_t n = send(fd, p, len, 0);
@@ -297,6 +310,7 @@ send_all(int fd, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+    /* slide:end send_all */
 }
 
 /* Write "ADDRESS:PORT" for a socket address to `out`, IPv6 addresses in
@@ -331,6 +345,7 @@ is_port_number(const char *s)
  * whose default action kills the whole process. Ignored, send() returns
  * -1 with errno EPIPE instead, and the program decides what to do: the
  * server drops that one client, the client reports the error. */
+/* slide:begin ignore_sigpipe */
 void
 ignore_sigpipe(void)
 {
@@ -340,6 +355,7 @@ ignore_sigpipe(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, NULL);
 }
+/* slide:end ignore_sigpipe */
 
 /* SIGINT (Ctrl-C) and SIGTERM (kill) mean "stop now": exit with status
  * 0, as a deliberate stop rather than a crash. _exit() is one of the few

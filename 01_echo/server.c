@@ -27,11 +27,13 @@ main(int argc, char *argv[])
     const char *port = parse_server_args(argc, argv, DEFAULT_PORT);
     install_signal_handlers();
 
+    /* slide:begin main */
     int listen_fd = open_listener(port);
     if (listen_fd < 0)
         return 1;
 
     /* Stage 01 serves exactly one client, then exits: see README. */
+    /* slide:begin clients */
     char peer[ADDR_STR_SIZE];
     int client_fd = accept_client(listen_fd, peer, sizeof peer);
     if (client_fd < 0) {
@@ -40,7 +42,9 @@ main(int argc, char *argv[])
     }
     serve_client(client_fd, peer);
     close(client_fd);
+    /* slide:end clients */
 
     close(listen_fd);
     return 0;
+    /* slide:end main */
 }

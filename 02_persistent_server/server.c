@@ -27,12 +27,14 @@ main(int argc, char *argv[])
     const char *port = parse_server_args(argc, argv, DEFAULT_PORT);
     install_signal_handlers();
 
+    /* slide:begin main */
     int listen_fd = open_listener(port);
     if (listen_fd < 0)
         return 1;
 
     /* New in stage 02: when a client leaves, accept the next one.
      * Python: while True: conn, addr = s.accept() */
+    /* slide:begin clients */
     for (;;) {
         char peer[ADDR_STR_SIZE];
         int client_fd = accept_client(listen_fd, peer, sizeof peer);
@@ -43,4 +45,6 @@ main(int argc, char *argv[])
         serve_client(client_fd, peer);
         close(client_fd);
     }
+    /* slide:end clients */
+    /* slide:end main */
 }

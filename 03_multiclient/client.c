@@ -156,6 +156,7 @@ static ssize_t
 recv_all(int fd, void *buf, size_t len)
 {
     char *p = buf;
+    /* slide:begin recv_all */
     size_t got = 0;
     while (got < len) {
         ssize_t n = recv(fd, p + got, len - got, 0);
@@ -167,5 +168,6 @@ recv_all(int fd, void *buf, size_t len)
             return -1;
         got += (size_t)n;
     }
+    /* slide:end recv_all */
     return (ssize_t)got;
 }

@@ -36,12 +36,14 @@ main(int argc, char *argv[])
     const char *port = parse_server_args(argc, argv, DEFAULT_PORT);
     install_signal_handlers();
 
+    /* slide:begin main */
     int listen_fd = open_listener(port);
     if (listen_fd < 0)
         return 1;
 
     /* When a client leaves, accept the next one.
      * Python: while True: conn, addr = s.accept() */
+    /* slide:begin clients */
     for (;;) {
         char peer[ADDR_STR_SIZE];
         int client_fd = accept_client(listen_fd, peer, sizeof peer);
@@ -58,6 +60,8 @@ main(int argc, char *argv[])
         if (start_client_thread(client_fd, peer) != 0)
             close(client_fd);
     }
+    /* slide:end clients */
+    /* slide:end main */
 }
 
 /*** One thread per client ***/
@@ -70,6 +74,7 @@ struct client {
 };
 
 /* The body of each client's thread: serve, close, free, and end. */
+/* slide:begin client_thread */
 static void *
 client_thread(void *arg)
 {
@@ -79,6 +84,7 @@ client_thread(void *arg)
     free(client);
     return NULL;
 }
+/* slide:end client_thread */
 
 /* Start a detached thread that serves the client. Detached: nobody will
  * pthread_join() it, so its resources are freed as soon as it ends
@@ -96,12 +102,14 @@ start_client_thread(int client_fd, const char *peer)
     client->fd = client_fd;
     snprintf(client->peer, sizeof client->peer, "%s", peer);
 
+    /* slide:begin thread_start */
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t thread;
     int err = pthread_create(&thread, &attr, client_thread, client);
     pthread_attr_destroy(&attr);
+    /* slide:end thread_start */
     if (err != 0) { /* pthread functions return the error, not errno */
         fprintf(stderr, "%s error: pthread_create: %s\n", peer, strerror(err));
         free(client);

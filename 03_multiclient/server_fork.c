@@ -59,6 +59,7 @@ main(int argc, char *argv[])
         /* Our signal handlers read the table of children: keep them
          * out until the new child is in it. */
         block_signals(1);
+        /* slide:begin fork */
         pid_t pid = fork();
         if (pid == 0) {
             /* The child: a copy of the parent, sockets included. It
@@ -70,6 +71,7 @@ main(int argc, char *argv[])
             close(client_fd);
             _exit(0); /* not exit(): see become_child() */
         }
+        /* slide:end fork */
         if (pid < 0)
             fprintf(stderr, "%s error: fork: %s\n", peer, strerror(errno));
         else if (remember_child(pid) < 0)
@@ -126,6 +128,7 @@ remember_child(pid_t pid)
  * return 0 instead of waiting for children still running. waitpid() may
  * set errno, which the code this handler interrupted may be about to
  * read: save and restore it. */
+/* slide:begin reap */
 static void
 on_child_exit(int sig)
 {
@@ -139,6 +142,7 @@ on_child_exit(int sig)
     }
     errno = saved_errno;
 }
+/* slide:end reap */
 
 /* SIGINT (Ctrl-C) and SIGTERM (kill) mean "stop now", for the children
  * too: send each one SIGTERM, then exit with status 0. kill() and

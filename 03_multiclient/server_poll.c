@@ -73,6 +73,7 @@ main(int argc, char *argv[])
         return 1;
 
     for (;;) {
+        /* slide:begin poll_wait */
         /* Wait until at least one socket is ready: the heart of this
          * server. */
         if (poll(list.watch, list.count, poll_timeout(&list)) < 0) {
@@ -81,9 +82,11 @@ main(int argc, char *argv[])
             fprintf(stderr, "%s: poll: %s\n", program_name, strerror(errno));
             return 1;
         }
+        /* slide:end poll_wait */
 
         if (list.watch[LISTENER].events == 0 && poll_timeout(&list) == 0)
             list.watch[LISTENER].events = POLLIN; /* the pause is over */
+        /* slide:begin poll_dispatch */
         if ((list.watch[LISTENER].revents & POLLIN) &&
             accept_new_clients(&list) < 0)
             return 1;
@@ -93,6 +96,7 @@ main(int argc, char *argv[])
         for (size_t i = list.count - 1; i > LISTENER; i--)
             if (list.watch[i].revents != 0)
                 serve_ready_client(&list, i);
+        /* slide:end poll_dispatch */
     }
 }
 
@@ -196,6 +200,7 @@ now_ms(void)
 static int
 set_nonblocking(int fd)
 {
+    /* slide:begin set_nonblocking */
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         fprintf(stderr, "%s: fcntl O_NONBLOCK: %s\n", program_name,
@@ -203,6 +208,7 @@ set_nonblocking(int fd)
         return -1;
     }
     return 0;
+    /* slide:end set_nonblocking */
 }
 
 /*** Echoing ***/
