@@ -9,7 +9,9 @@ load helpers
 copy_tree() {
     TREE="$BATS_TEST_TMPDIR/tree"
     mkdir -p "$TREE"
-    tar -C "$TOP" --exclude=.git -cf - . | tar -C "$TREE" -xf -
+    tar -C "$TOP" --exclude=./.git --exclude=./slides/node_modules \
+        --exclude=./slides/build --exclude=./build -cf - . |
+        tar -C "$TREE" -xf -
     make -s -C "$TREE" clean >/dev/null
 }
 
@@ -57,17 +59,12 @@ stage_dirs() {
 
 @test "make stageN for a stage not written yet fails with a clear message" {
     copy_tree
-    local n dir
-    for n in 1 2 3 4 5; do
-        dir=$(ls -d "$TREE"/0"$n"_* 2>/dev/null) || true
-        [ -z "$dir" ] || [ ! -f "$dir/Makefile" ] || continue
-        run make -C "$TREE" "stage$n"
-        [ "$status" -ne 0 ] || fail "make stage$n succeeded"
-        [[ "$output" == *"stage $n ("*") is not written yet"* ]] ||
-            fail "$output"
-        return 0
-    done
-    skip "every stage is written"
+    rm -rf "$TREE"/05_* # as if stage 5 were still to be written
+    run make -C "$TREE" stage5
+    [ "$status" -ne 0 ] || fail "make stage5 succeeded"
+    [[ "$output" == *"stage 5 (05_udp_raw) is not written yet"* ]] ||
+        fail "$output"
+    [ ! -e "$TREE/server" ] || fail "a link was made anyway"
 }
 
 @test "make clean removes the programs and the top-level links" {
