@@ -1,0 +1,89 @@
+/*
+ * packet.h - the packet headers that ping and rawudp write and read
+ * themselves, drawn as their RFCs draw them, and the Internet checksum
+ * that guards each of them (checksum.c).
+ *
+ * Every multi-byte field is in network byte order (big-endian) on the
+ * wire: store with htons()/htonl(), read with ntohs()/ntohl(). The
+ * structs are our own rather than the system's <netinet/ip.h>, whose
+ * struct ip and struct icmp differ between systems (and on glibc need
+ * _DEFAULT_SOURCE); here every field is a plain fixed-width integer.
+ * The compiler adds no padding between them (each field sits at a
+ * multiple of its size), and the _Static_asserts below prove it.
+ */
+#ifndef PACKET_H
+#define PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* RFC 791, the IPv4 header without options (20 bytes):
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-------+-------+---------------+-------------------------------+
+ *  |Version|  IHL  |Type of Service|          Total Length         |
+ *  +-------+-------+---------------+-----+-------------------------+
+ *  |         Identification        |Flags|      Fragment Offset    |
+ *  +---------------+---------------+-----+-------------------------+
+ *  |  Time to Live |    Protocol   |         Header Checksum       |
+ *  +---------------+---------------+-------------------------------+
+ *  |                       Source Address                          |
+ *  +---------------------------------------------------------------+
+ *  |                    Destination Address                        |
+ *  +---------------------------------------------------------------+
+ */
+struct ipv4_header {
+    uint8_t version_ihl;   /* version 4 << 4 | header length in 32-bit words */
+    uint8_t tos;           /* type of service; 0 = ordinary */
+    uint16_t total_length; /* header + data, in bytes */
+    uint16_t id;           /* identifies the fragments of one datagram */
+    uint16_t flags_offset; /* don't/more fragments, fragment offset */
+    uint8_t ttl;           /* routers left before the packet is dropped */
+    uint8_t protocol;      /* what the data is: 1 ICMP, 6 TCP, 17 UDP */
+    uint16_t checksum;     /* of the header only */
+    uint32_t source;
+    uint32_t destination;
+};
+
+/* RFC 768, the UDP header (8 bytes). */
+struct udp_header {
+    uint16_t source_port;
+    uint16_t destination_port;
+    uint16_t length;   /* header + data, in bytes */
+    uint16_t checksum; /* over a pseudo-header, this header, the data */
+};
+
+/* RFC 768: the pseudo-header that the UDP checksum also covers. It is
+ * never sent: it binds the datagram to its addresses, so that one
+ * delivered to the wrong host fails its checksum. */
+struct udp_pseudo_header {
+    uint32_t source;
+    uint32_t destination;
+    uint8_t zero;
+    uint8_t protocol;    /* 17, UDP */
+    uint16_t udp_length; /* the same as the UDP header's length */
+};
+
+/* RFC 792, an ICMP echo request or echo reply (8 bytes, then data). */
+struct icmp_echo {
+    uint8_t type;        /* 8 echo request, 0 echo reply */
+    uint8_t code;        /* 0 */
+    uint16_t checksum;   /* over the whole ICMP message, data included */
+    uint16_t identifier; /* which ping process this is */
+    uint16_t sequence;   /* which request of that process */
+};
+
+#define ICMP_ECHO_REPLY 0
+#define ICMP_ECHO_REQUEST 8
+
+_Static_assert(sizeof(struct ipv4_header) == 20, "IPv4 header: 20 bytes");
+_Static_assert(sizeof(struct udp_header) == 8, "UDP header: 8 bytes");
+_Static_assert(sizeof(struct udp_pseudo_header) == 12, "pseudo: 12 bytes");
+_Static_assert(sizeof(struct icmp_echo) == 8, "ICMP echo: 8 bytes");
+
+/* The Internet checksum (RFC 1071), in checksum.c. Results are numbers
+ * in host byte order: store them with htons(). */
+uint16_t ones_complement_sum(uint16_t sum, const void *data, size_t len);
+uint16_t inet_checksum(const void *data, size_t len);
+
+#endif

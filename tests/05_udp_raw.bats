@@ -1,0 +1,724 @@
+#!/usr/bin/env bats
+# Stage 05_udp_raw: datagrams and raw sockets. The lessons: UDP keeps
+# each message whole but may lose it, so the client times out and
+# retries; a connected UDP socket hears "port unreachable"; ping and
+# rawudp build packets by hand, checksums included; socket() knows
+# several families and types. Tests that need root (network
+# namespaces, nftables, raw sockets, another user) skip with the reason
+# when run as a normal user.
+
+bats_require_minimum_version 1.5.0 # run --separate-stderr
+load helpers
+STAGE_DIR="$TOP/05_udp_raw"
+
+# The user and group "nobody", by number, and a command prefix that runs
+# a program as nobody, without supplementary groups.
+NOBODY=65534
+AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups)
+
+start_stage_server() {
+    start_server "$STAGE_DIR/server" 0
+}
+
+teardown() {
+    helpers_teardown
+    if [ -n "${NOBODY_DIR:-}" ]; then
+        rm -rf "$NOBODY_DIR"
+    fi
+}
+
+need_root() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root: $1"
+}
+
+# copy_for_nobody PROG: a copy of PROG that the user nobody can run
+# (the checkout may sit in a directory nobody cannot enter, such as
+# /root), in NOBODY_DIR, which teardown removes; its path is in COPY.
+# Call it plainly, not in $(...): a subshell's NOBODY_DIR would be lost
+# to teardown.
+copy_for_nobody() {
+    if [ -z "${NOBODY_DIR:-}" ]; then
+        NOBODY_DIR=$(mktemp -d /tmp/sockstep05.XXXXXX)
+        chmod 755 "$NOBODY_DIR"
+    fi
+    COPY="$NOBODY_DIR/$1"
+    cp "$STAGE_DIR/$1" "$COPY"
+    chmod 755 "$COPY"
+}
+
+# udp_open HOST PORT: a connected UDP socket from bash's /dev/udp (no
+# client of ours); its fd is in UDP_FD. Each write to it is one
+# datagram.
+udp_open() {
+    exec {UDP_FD}<>"/dev/udp/$1/$2"
+}
+
+udp_close() {
+    local fd=$1
+    exec {fd}>&-
+}
+
+# read_datagram FD: one read() on the socket, which returns one
+# datagram, whatever the size of the buffer (64 KiB here).
+read_datagram() {
+    with_timeout 5 dd bs=65536 count=1 status=none <&"$1"
+}
+
+# lines N: "datagram 1" ... "datagram N", one a line.
+lines() {
+    local i
+    for i in $(seq "$1"); do
+        echo "datagram $i"
+    done
+}
+
+### A network namespace of the test's own ###
+
+# new_netns: a network namespace of this test's own, with only a
+# loopback interface, held open by a sleeping process (NETNS_PID). As
+# root, a plain network namespace; as anyone else, one inside a user
+# namespace of their own (unshare -r), where they are root, where the
+# system allows it. IN_NETNS is the command prefix that runs a program
+# in it (as root there). The namespace vanishes with the last process
+# inside it, so teardown, which stops every process the test started,
+# cleans it up.
+new_netns() {
+    if ! command -v unshare >/dev/null || ! command -v nsenter >/dev/null; then
+        skip "unshare and nsenter (util-linux) are not installed"
+    fi
+    command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+    local unshare=(unshare -n) enter=(-n)
+    if [ "$(id -u)" -ne 0 ]; then
+        unshare=(unshare -r -n)
+        enter=(-U -n --preserve-credentials)
+    fi
+    "${unshare[@]}" true 2>/dev/null ||
+        skip "needs root, or user namespaces, to make a network namespace"
+
+    "${_pdeathsig[@]}" "${unshare[@]}" sleep 600 </dev/null >/dev/null \
+        2>&1 3>&- 4>&- &
+    NETNS_PID=$!
+    _test_pids+=("$NETNS_PID")
+    IN_NETNS=("$(command -v nsenter)" -t "$NETNS_PID" "${enter[@]}")
+    # Until unshare() has run, the process is still in our namespace:
+    # entering it then would change the network of the whole machine.
+    wait_until 5 _in_another_netns "$NETNS_PID" ||
+        fail "no new network namespace within $(scaled 5) s"
+    "${IN_NETNS[@]}" ip link set lo up
+}
+
+_in_another_netns() {
+    [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+}
+
+# netns_nft RULESET: load an nftables ruleset into the namespace;
+# skips when nftables is missing or does not work on this kernel.
+netns_nft() {
+    command -v nft >/dev/null ||
+        skip "nft is not installed (apt-get install nftables)"
+    "${IN_NETNS[@]}" nft list ruleset >/dev/null 2>&1 ||
+        skip "nftables does not work here (no nf_tables in the kernel?)"
+    "${IN_NETNS[@]}" nft -f - <<<"$1"
+}
+
+# nft_dropped: how many packets the rule with a counter has dropped.
+nft_dropped() {
+    "${IN_NETNS[@]}" nft list ruleset |
+        sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
+start_netns_server() {
+    start_server "${IN_NETNS[@]}" "$STAGE_DIR/server" 0
+}
+
+# Drop the 1st, 4th, 7th... datagram that reaches the server's port:
+# numgen counts the packets the rule sees, 0, 1, 2, 0, 1, 2... and the
+# ones counted 0 are dropped. (netem, which loses packets at random, is
+# missing from some kernels, this one among them; and a fixed pattern
+# makes exact checks possible.)
+drop_every_third_to_server() {
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                udp dport $SERVER_PORT numgen inc mod 3 0 counter drop
+            }
+        }"
+}
+
+### UDP echo ###
+
+@test "client: each line is one datagram, echoed exactly; the server logs each" {
+    start_stage_server
+    run --separate-stderr run_client 127.0.0.1 "$SERVER_PORT" \
+        <<<$'hello, udp\nsecond line'
+    [ "$status" -eq 0 ] || fail "client exited $status: $stderr"
+    [ "$output" = $'hello, udp\nsecond line' ] || fail "echo: '$output'"
+    [[ "$stderr" == *"client: 2 datagrams, 2 echoed, 0 lost, 0 failed, 0 resent"* ]] ||
+        fail "summary: $stderr"
+    wait_until 5 log_reaches 2 ' sent '
+    [ "$(log_count '^\[::ffff:127\.0\.0\.1\]:[0-9]+ sent 11 bytes: "hello, udp\\n"$')" -eq 1 ]
+    [ "$(log_count '^\[::ffff:127\.0\.0\.1\]:[0-9]+ sent 12 bytes: "second line\\n"$')" -eq 1 ]
+}
+
+@test "IPv6: a client at ::1 is answered" {
+    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
+    start_stage_server
+    run --separate-stderr run_client ::1 "$SERVER_PORT" <<<"over IPv6"
+    [ "$status" -eq 0 ] && [ "$output" = "over IPv6" ] ||
+        fail "exit $status, '$output': $stderr"
+    wait_until 5 log_reaches 1 '^\[::1\]:[0-9]+ sent 10 bytes'
+}
+
+@test "binary data, NULs included, comes back byte for byte (client)" {
+    start_stage_server
+    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
+    run_client 127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" ||
+        fail "client failed: $(cat "$BATS_TEST_TMPDIR/err")"
+    cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+    # Random bytes hold a newline every 256 bytes or so: many datagrams.
+    wait_until 5 log_reaches 100 ' sent '
+}
+
+@test "a datagram with NUL and 0xff bytes, through bash's /dev/udp (no client of ours)" {
+    start_stage_server
+    udp_open 127.0.0.1 "$SERVER_PORT"
+    printf 'a\0b\xff\n' >&"$UDP_FD"
+    read_datagram "$UDP_FD" >"$BATS_TEST_TMPDIR/echo"
+    udp_close "$UDP_FD"
+    printf 'a\0b\xff\n' | cmp - "$BATS_TEST_TMPDIR/echo"
+    wait_until 5 log_reaches 1 ' sent 5 bytes: "a\\x00b\\xff\\n"$'
+}
+
+@test "lesson: three sends are three datagrams, each read whole" {
+    start_stage_server
+    udp_open 127.0.0.1 "$SERVER_PORT"
+    printf 'one' >&"$UDP_FD"
+    printf 'two' >&"$UDP_FD"
+    printf 'three' >&"$UDP_FD"
+    # Each read could take 64 KiB, yet each returns exactly one echo.
+    [ "$(read_datagram "$UDP_FD")" = one ]
+    [ "$(read_datagram "$UDP_FD")" = two ]
+    [ "$(read_datagram "$UDP_FD")" = three ]
+    udp_close "$UDP_FD"
+    [ "$(log_count ' sent ')" -eq 3 ]
+}
+
+@test "boundaries: TCP glues three sends together, UDP keeps three datagrams" {
+    run with_timeout 10 "$STAGE_DIR/boundaries" one two three
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    # TCP: the same bytes, in order, but all in one read (on Linux, all
+    # three sends arrive before the first recv(), which takes them all).
+    # UDP: one read per send, whatever was still waiting.
+    [[ "$output" == *'recv 1  11 bytes "onetwothree"   3 bytes "one"'* ]] ||
+        fail "$output"
+    [[ "$output" == *'recv 2  0 bytes: end of stream   3 bytes "two"'* ]] ||
+        fail "$output"
+    [[ "$output" == *'recv 3                           5 bytes "three"'* ]] ||
+        fail "$output"
+    [[ "$output" == *"TCP: 3 send()s, 1 recv() with data"* ]] || fail "$output"
+    [[ "$output" == *"UDP: 3 send()s, 3 recv()s"* ]] || fail "$output"
+}
+
+@test "truncation: an echo longer than the receive buffer is reported, exit 1" {
+    start_stage_server
+    head -c 100 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/in"
+    run --separate-stderr run_client -b 16 127.0.0.1 "$SERVER_PORT" \
+        <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ -z "$output" ] || fail "printed a truncated echo: $output"
+    [[ "$stderr" == *"datagram 1: echo truncated: 16 of 100 bytes"* ]] ||
+        fail "$stderr"
+    [[ "$stderr" == *"1 datagram, 0 echoed, 0 lost, 1 failed"* ]] || fail "$stderr"
+}
+
+@test "a line too long for one datagram is refused (EMSGSIZE); the next one goes" {
+    start_stage_server
+    { head -c 70000 /dev/zero | tr '\0' x; echo; echo short; } \
+        >"$BATS_TEST_TMPDIR/in"
+    run --separate-stderr run_client 127.0.0.1 "$SERVER_PORT" \
+        <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ "$output" = short ] || fail "output: $output"
+    [[ "$stderr" == *"datagram 1: 70001 bytes is too long for one UDP datagram: Message too long"* ]] ||
+        fail "$stderr"
+}
+
+@test "connected (-c), no server: ECONNREFUSED at once, with a hint, exit 1" {
+    start_stage_server
+    local port=$SERVER_PORT
+    stop_process "$SERVER_PID"
+    # With 4 tries of 10 s, only the ICMP error can end it within 5 s.
+    run with_timeout 5 "$STAGE_DIR/client" -c -t 10 127.0.0.1 "$port" \
+        <<<"anyone there?"
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"client: recv: Connection refused"* ]] || fail "$output"
+    [[ "$output" == *"hint: nothing receives on UDP port $port"* ]] ||
+        fail "$output"
+}
+
+@test "not connected, no server: nobody says so; the client times out, retries, reports the loss" {
+    start_stage_server
+    local port=$SERVER_PORT
+    stop_process "$SERVER_PID"
+    run --separate-stderr run_client -t 0.2 -r 2 127.0.0.1 "$port" \
+        <<<"anyone there?"
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [[ "$stderr" == *"datagram 1: no echo within 0.2 s, sending it again (try 3 of 3)"* ]] ||
+        fail "$stderr"
+    [[ "$stderr" == *"datagram 1 lost: no echo after 3 tries"* ]] || fail "$stderr"
+    [[ "$stderr" == *"1 datagram, 0 echoed, 1 lost, 0 failed, 2 resent"* ]] ||
+        fail "$stderr"
+}
+
+# The server is stopped (SIGSTOP) while the client sends datagram 1, so
+# the client gives up on its first try and sends it again; then the
+# server goes on and echoes both copies. The first echo answers
+# datagram 1; the second arrives while the client waits for datagram
+# 2's echo, and must not be taken for it.
+@test "a late echo of an earlier datagram is not taken for the current one" {
+    start_stage_server
+    lines 2 >"$BATS_TEST_TMPDIR/in"
+    kill -STOP "$SERVER_PID"
+    with_timeout 20 "$STAGE_DIR/client" -t 1 -r 1 127.0.0.1 "$SERVER_PORT" \
+        <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    local client=$!
+    _test_pids+=("$client")
+    wait_for_line "$BATS_TEST_TMPDIR/err" 'sending it again' 5 ||
+        fail "no resend: $(cat "$BATS_TEST_TMPDIR/err")"
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$client" 10
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
+    cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+    grep -q 'datagram 2: ignoring 11 bytes that are not its echo' \
+        "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+    [ "$(log_count ' sent 11 bytes: "datagram 1\\n"')" -eq 2 ]
+}
+
+# Without -c, anyone may send to the client's port. While the client
+# waits for its echo (the server is stopped), another socket sends it
+# the very bytes it waits for: they are not from the server, so they do
+# not count. Then the server goes on, and its echo does.
+@test "a datagram from anyone but the server is not taken for the echo" {
+    command -v ss >/dev/null || skip "ss (iproute2) is not installed"
+    start_stage_server
+    kill -STOP "$SERVER_PID"
+    # Started directly, so that $! is the client's PID (it ends by
+    # itself within 5 s of the server's echo; teardown stops it if not).
+    "$STAGE_DIR/client" -t 5 -r 0 127.0.0.1 "$SERVER_PORT" \
+        <<<"datagram 1" >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    local client=$! port
+    _test_pids+=("$client")
+    # The client's port, once its first sendto() has bound it: the 4th
+    # column of ss, "0.0.0.0:PORT", on the line of the client's socket.
+    client_port() {
+        ss -Huanp | awk -v pid="pid=$client," \
+            'index($0, pid) { sub(/.*:/, "", $4); print $4 }'
+    }
+    client_has_port() {
+        [ -n "$(client_port)" ]
+    }
+    wait_until 5 client_has_port || fail "$(ss -Huanp)"
+    port=$(client_port)
+    udp_open 127.0.0.1 "$port"
+    printf 'datagram 1\n' >&"$UDP_FD"
+    udp_close "$UDP_FD"
+    wait_for_line "$BATS_TEST_TMPDIR/err" 'not the server' 5 >/dev/null ||
+        fail "$(cat "$BATS_TEST_TMPDIR/err")"
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$client" 10
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
+    [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ]
+    grep -q '^client: ignoring 11 bytes from 127\.0\.0\.1:[0-9]*: not the server$' \
+        "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+}
+
+@test "client: no prompt and nothing but the echoes on stdout when scripted" {
+    start_stage_server
+    run --separate-stderr run_client 127.0.0.1 "$SERVER_PORT" <<<"hi"
+    [ "$status" -eq 0 ] && [ "$output" = hi ] || fail "got: '$output'"
+}
+
+@test "client: a '>>: ' prompt on a terminal" {
+    command -v script >/dev/null || skip "script(1) is not installed"
+    start_stage_server
+    run with_timeout 10 script -qec \
+        "'$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT" /dev/null <<<"hi"
+    [ "$status" -eq 0 ] || fail "client on a terminal: exit $status"
+    [[ "$output" == *">>: "* ]] || fail "no prompt on a terminal: $output"
+}
+
+@test "a port already in use: a clear message and a hint, exit 1" {
+    start_stage_server
+    run with_timeout 5 "$STAGE_DIR/server" "$SERVER_PORT"
+    [ "$status" -eq 1 ] || fail "exit $status, not 1: $output"
+    [[ "$output" == *"server: bind: Address already in use"* ]] || fail "$output"
+    [[ "$output" == *"hint: "*"UDP port $SERVER_PORT"* ]] || fail "$output"
+}
+
+@test "SIGTERM and SIGINT end the server, exit 0" {
+    local sig
+    for sig in TERM INT; do
+        start_stage_server
+        kill -"$sig" "$SERVER_PID"
+        wait_for_exit "$SERVER_PID" 5
+        [ "$EXIT_STATUS" -eq 0 ] || fail "server exited $EXIT_STATUS after $sig"
+    done
+}
+
+@test "usage errors exit 2 with the usage line; -h exits 0" {
+    local prog
+    check_usage() { # PROG ARGS...: exit 2 and the usage line
+        run with_timeout 5 "$STAGE_DIR/$1" "${@:2}" </dev/null
+        [ "$status" -eq 2 ] || fail "$*: exit $status, not 2: $output"
+        [[ "$output" == *"usage: $1"* ]] || fail "$*: $output"
+    }
+    check_usage server -x
+    check_usage server 1 2
+    check_usage server 70000
+    check_usage server abc
+    check_usage client -x
+    check_usage client a 1 b
+    check_usage client localhost 0
+    check_usage client -r -1
+    check_usage client -r abc
+    check_usage client -t 0
+    check_usage client -t -1
+    check_usage client -t nan
+    check_usage client -t abc
+    check_usage client -b 0
+    check_usage client -b 70000
+    check_usage ping
+    check_usage ping a b
+    check_usage ping -c 0 localhost
+    check_usage ping -i 0 localhost
+    check_usage ping -W x localhost
+    check_usage rawudp -s 0
+    check_usage rawudp -s abc
+    check_usage rawudp 127.0.0.1 0
+    check_usage rawudp a 1 b c
+    check_usage boundaries -x
+    check_usage boundaries $(seq 17)
+    check_usage socktypes extra
+    for prog in server client boundaries ping rawudp socktypes; do
+        run with_timeout 5 "$STAGE_DIR/$prog" -h
+        [ "$status" -eq 0 ] || fail "$prog -h: exit $status"
+        [[ "$output" == "usage: $prog"* ]] || fail "$prog -h: $output"
+    done
+}
+
+### Loss and retry, in a network namespace that drops datagrams ###
+
+@test "lost datagrams (every 3rd dropped), no retries: exactly those reported lost, exit 1" {
+    new_netns
+    start_netns_server
+    drop_every_third_to_server
+    lines 9 >"$BATS_TEST_TMPDIR/in"
+    run --separate-stderr with_timeout 20 \
+        "${IN_NETNS[@]}" "$STAGE_DIR/client" -r 0 -t 0.5 \
+        127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ "$output" = "$(lines 9 | sed '1d;4d;7d')" ] || fail "echoes: $output"
+    [ "$(grep -c ' lost: ' <<<"$stderr")" -eq 3 ] || fail "$stderr"
+    local n
+    for n in 1 4 7; do
+        [[ "$stderr" == *"datagram $n lost: no echo after 1 try"* ]] ||
+            fail "datagram $n not reported lost: $stderr"
+    done
+    [[ "$stderr" == *"client: 9 datagrams, 6 echoed, 3 lost, 0 failed, 0 resent"* ]] ||
+        fail "$stderr"
+    [ "$(nft_dropped)" -eq 3 ]
+    [ "$(log_count ' sent ')" -eq 6 ]
+}
+
+@test "lost datagrams (every 3rd dropped), with retries: every one comes back, exit 0" {
+    new_netns
+    start_netns_server
+    drop_every_third_to_server
+    lines 9 >"$BATS_TEST_TMPDIR/in"
+    run --separate-stderr with_timeout 20 \
+        "${IN_NETNS[@]}" "$STAGE_DIR/client" -r 2 -t 0.5 \
+        127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    [ "$output" = "$(lines 9)" ] || fail "echoes: $output"
+    # Packets 1, 4, 7, 10, 13 are dropped: the first tries of datagrams
+    # 1, 3, 5, 7 and 9. Each is sent again, and its second try passes.
+    local n
+    for n in 1 3 5 7 9; do
+        [[ "$stderr" == *"datagram $n: no echo within 0.5 s, sending it again (try 2 of 3)"* ]] ||
+            fail "datagram $n not resent: $stderr"
+    done
+    [[ "$stderr" == *"client: 9 datagrams, 9 echoed, 0 lost, 0 failed, 5 resent"* ]] ||
+        fail "$stderr"
+    [ "$(nft_dropped)" -eq 5 ]
+    [ "$(log_count ' sent ')" -eq 9 ]
+}
+
+### The Internet checksum ###
+
+@test "the Internet checksum: known values (RFC 1071 and others) and its definition" {
+    local cc=${CC:-cc}
+    command -v "$cc" >/dev/null || skip "no C compiler ($cc)"
+    "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
+        -I"$STAGE_DIR" -o "$BATS_TEST_TMPDIR/cksum_test" \
+        "$TOP/tests/cksum_test.c" "$STAGE_DIR/checksum.c"
+    run with_timeout 10 "$BATS_TEST_TMPDIR/cksum_test"
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *" checks, 0 failed" ]] || fail "$output"
+}
+
+### ping ###
+
+# check_three_replies: after `run ping -c 3 127.0.0.1`, three replies
+# with their TTL and time, and a summary with no loss.
+check_three_replies() {
+    [ "$status" -eq 0 ] || fail "ping exited $status: $output"
+    local seq
+    for seq in 1 2 3; do
+        [[ "$output" =~ "64 bytes from 127.0.0.1: icmp_seq=$seq ttl=64 time="[0-9.]+" ms" ]] ||
+            fail "no reply $seq: $output"
+    done
+    [[ "$output" == *"3 packets transmitted, 3 received, 0% packet loss"* ]] ||
+        fail "$output"
+    [[ "$output" =~ "rtt min/avg/max = "[0-9.]+/[0-9.]+/[0-9.]+" ms" ]] ||
+        fail "$output"
+}
+
+@test "ping -c 3 127.0.0.1: three replies, checked, and the summary, exit 0" {
+    run with_timeout 10 "$STAGE_DIR/ping" -c 3 -i 0.2 127.0.0.1
+    [ "$status" -ne 77 ] ||
+        skip "this user may open no ICMP socket here (exit 77): run as root"
+    check_three_replies
+}
+
+@test "ping through a raw socket (root, own namespace)" {
+    new_netns # whose ping_group_range is "1 0": no datagram sockets
+    run with_timeout 10 "${IN_NETNS[@]}" \
+        "$STAGE_DIR/ping" -c 3 -i 0.2 127.0.0.1
+    [[ "$output" == *"56 data bytes, raw socket"* ]] || fail "$output"
+    check_three_replies
+}
+
+@test "ping through an ICMP datagram socket, as nobody (Linux ping_group_range)" {
+    [ "$(uname -s)" = Linux ] || skip "ICMP datagram sockets are Linux's"
+    need_root "running ping as another user"
+    new_netns
+    local ping
+    copy_for_nobody ping
+    ping=$COPY
+    # /proc/sys/net shows the namespace of the process that opens it.
+    "${IN_NETNS[@]}" sh -c \
+        "echo $NOBODY $NOBODY >/proc/sys/net/ipv4/ping_group_range"
+    run with_timeout 10 "${IN_NETNS[@]}" \
+        "${AS_NOBODY[@]}" \
+        "$ping" -c 3 -i 0.2 127.0.0.1
+    [[ "$output" == *"56 data bytes, ICMP datagram socket"* ]] || fail "$output"
+    check_three_replies
+}
+
+@test "ping without permission: a clear message and a hint, exit 77" {
+    need_root "running ping as another user"
+    new_netns # ping_group_range "1 0", and nobody may open raw sockets
+    local ping
+    copy_for_nobody ping
+    ping=$COPY
+    run with_timeout 10 "${IN_NETNS[@]}" \
+        "${AS_NOBODY[@]}" \
+        "$ping" -c 1 127.0.0.1
+    [ "$status" -eq 77 ] || fail "exit $status: $output"
+    [[ "$output" == *"ping: socket(SOCK_RAW, IPPROTO_ICMP): Operation not permitted"* ]] ||
+        fail "$output"
+    [[ "$output" == *"hint: "*"setcap cap_net_raw+ep"* ]] || fail "$output"
+}
+
+@test "ping installed setuid root gives up root once its socket is open" {
+    need_root "installing ping setuid root"
+    new_netns # no datagram sockets here: it must use a raw socket
+    local ping pid
+    copy_for_nobody ping
+    ping=$COPY
+    chown 0:0 "$ping"
+    chmod 4755 "$ping"
+    "${IN_NETNS[@]}" \
+        "${AS_NOBODY[@]}" \
+        "$ping" -c 100 -i 0.1 127.0.0.1 >"$BATS_TEST_TMPDIR/out" 2>&1 \
+        3>&- 4>&- &
+    pid=$!
+    _test_pids+=("$pid")
+    wait_for_line "$BATS_TEST_TMPDIR/out" 'icmp_seq=1 |^ping: ' 5 >/dev/null ||
+        fail "no reply: $(cat "$BATS_TEST_TMPDIR/out")"
+    if grep -q 'SOCK_RAW.*Operation not permitted' "$BATS_TEST_TMPDIR/out"; then
+        skip "the setuid bit has no effect in $NOBODY_DIR (nosuid mount?)"
+    fi
+    grep -q '^64 bytes from 127.0.0.1: icmp_seq=1 ' "$BATS_TEST_TMPDIR/out" ||
+        fail "$(cat "$BATS_TEST_TMPDIR/out")"
+    # Real, effective, saved and file-system IDs: nobody, all four.
+    [ "$(proc_status "$pid" Uid)" = $NOBODY ] # proc_status prints the first
+    awk '$1 == "Uid:" || $1 == "Gid:" {
+             for (i = 2; i <= 5; i++) if ($i != '$NOBODY') exit 1
+         }' "/proc/$pid/status" || fail "$(grep -E '^(Uid|Gid):' "/proc/$pid/status")"
+    stop_process "$pid"
+}
+
+# Two replies are damaged on their way in, before any socket sees them:
+# one byte of the 2nd reply's data is changed (the checksum no longer
+# matches), and the 3rd reply is renumbered icmp_seq=9 (nftables mends
+# the checksum of a field it rewrites). A raw socket receives both.
+@test "ping checks each reply: bad checksum and wrong sequence number are not counted" {
+    new_netns # ping_group_range "1 0": a raw socket
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                icmp type echo-reply icmp sequence 2 @th,64,8 set 0x41
+                icmp type echo-reply icmp sequence 3 icmp sequence set 9
+            }
+        }"
+    run with_timeout 10 "${IN_NETNS[@]}" \
+        "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 127.0.0.1
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"56 data bytes, raw socket"* ]] || fail "$output"
+    [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "$output"
+    [[ "$output" == *"icmp_seq=2: bad checksum, reply ignored"* ]] ||
+        fail "$output"
+    [[ "$output" == *"icmp_seq=9: not the reply to icmp_seq=3"* ]] ||
+        fail "$output"
+    [[ "$output" == *"3 packets transmitted, 1 received, 66% packet loss"* ]] ||
+        fail "$output"
+}
+
+@test "ping counts what is lost: every 3rd request dropped, 33% loss, exit 1" {
+    new_netns
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                icmp type echo-request numgen inc mod 3 0 counter drop
+            }
+        }"
+    run with_timeout 10 "${IN_NETNS[@]}" \
+        "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 127.0.0.1
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"no reply to icmp_seq=1 within 0.5 s"* ]] || fail "$output"
+    [[ "$output" == *"icmp_seq=2 ttl=64"* ]] || fail "$output"
+    [[ "$output" == *"icmp_seq=3 ttl=64"* ]] || fail "$output"
+    [[ "$output" == *"3 packets transmitted, 2 received, 33% packet loss"* ]] ||
+        fail "$output"
+}
+
+### rawudp ###
+
+# In a namespace of its own, where even a normal user may be root (see
+# new_netns), and where nothing else sends to port 4242.
+@test "rawudp: the server logs exactly the payload, from the forged source port" {
+    new_netns
+    start_netns_server
+    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/rawudp" -s 4242 \
+        127.0.0.1 "$SERVER_PORT" "forged hello"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    [[ "$output" == *"sent 40 bytes to 127.0.0.1 port $SERVER_PORT, from port 4242"* ]] ||
+        fail "$output"
+    wait_until 5 log_reaches 1 ' sent '
+    [ "$(log_count ' sent ')" -eq 1 ]
+    [ "$(log_count '^\[::ffff:127\.0\.0\.1\]:4242 sent 12 bytes: "forged hello"$')" -eq 1 ] ||
+        fail "$(cat "$SERVER_LOG")"
+
+    # An empty datagram is still a datagram (for TCP, reading 0 bytes
+    # would mean the end): the server logs it and carries on.
+    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/rawudp" -s 4343 \
+        127.0.0.1 "$SERVER_PORT" ""
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    wait_until 5 log_reaches 1 ':4343 sent 0 bytes: ""$'
+    is_running "$SERVER_PID"
+}
+
+@test "rawudp without permission: a clear message and a hint, exit 77" {
+    need_root "switching to another user"
+    local rawudp
+    copy_for_nobody rawudp
+    rawudp=$COPY
+    run with_timeout 10 "${AS_NOBODY[@]}" "$rawudp" 127.0.0.1 9
+    [ "$status" -eq 77 ] || fail "exit $status: $output"
+    [[ "$output" == *"rawudp: socket(SOCK_RAW, IPPROTO_RAW): Operation not permitted"* ]] ||
+        fail "$output"
+    [[ "$output" == *"hint: raw sockets need root or CAP_NET_RAW"* ]] || fail "$output"
+}
+
+### socktypes ###
+
+@test "socktypes: a row for every family and type, and SOCK_SEQPACKET at work" {
+    run with_timeout 10 "$STAGE_DIR/socktypes"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    local family type
+    for family in AF_UNIX AF_INET AF_INET6; do
+        for type in SOCK_STREAM SOCK_DGRAM SOCK_RAW SOCK_RDM SOCK_SEQPACKET; do
+            [ "$(grep -cE "^$family +$type +[A-Z_0-9]+ +(yes|no: E[A-Z]+)" <<<"$output")" -eq 1 ] ||
+                fail "no row for $family $type: $output"
+        done
+    done
+    [[ "$output" =~ "AF_INET   SOCK_STREAM     0               yes" ]] || fail "$output"
+    [[ "$output" =~ "AF_INET   SOCK_DGRAM      0               yes" ]] || fail "$output"
+    [[ "$output" =~ "AF_UNIX   SOCK_STREAM     0               yes" ]] || fail "$output"
+    [[ "$output" == *'recv() = 5: "three", one whole message'* ]] || fail "$output"
+    [[ "$output" == *"recv() = 0: the sender closed"* ]] || fail "$output"
+    if [ "$(uname -s)" = Linux ]; then
+        [[ "$output" =~ "AF_UNIX   SOCK_SEQPACKET  0               yes" ]] || fail "$output"
+        [[ "$output" =~ "AF_UNIX   SOCK_RDM        0               no: ESOCKTNOSUPPORT" ]] ||
+            fail "$output"
+        [[ "$output" =~ "AF_UNIX   SOCK_RAW        0               yes, but it is a SOCK_DGRAM socket" ]] ||
+            fail "$output"
+    fi
+}
+
+# strace shows every socket() call and what the kernel answered; each
+# row of the table must say the same.
+@test "socktypes: each row matches what socket() returned (strace)" {
+    command -v strace >/dev/null || skip "strace is not installed"
+    strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+    # (LeakSanitizer, in a sanitizer build, refuses to run under ptrace.)
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        run with_timeout 10 strace -e trace=socket \
+        -o "$BATS_TEST_TMPDIR/trace" "$STAGE_DIR/socktypes"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    local family type proto result call calls=0
+    while read -r family type proto result; do
+        [ -n "$family" ] || break # the table ends at the first blank line
+        [[ "$family" == AF_* ]] || continue
+        calls=$((calls + 1))
+        # strace pads before " = RESULT", and names protocol 0 of the
+        # INET families IPPROTO_IP: undo both.
+        call=$(sed -n "${calls}p" "$BATS_TEST_TMPDIR/trace" | tr -s ' ' |
+            sed 's/, IPPROTO_IP)/, 0)/')
+        [[ "$call" == "socket($family, $type, $proto) = "* ]] ||
+            fail "row $calls: $family $type $proto; strace: $call"
+        if [[ "$result" == yes* ]]; then
+            [[ "$call" =~ \)\ =\ [0-9]+$ ]] || fail "says yes: $call"
+        else
+            [[ "$call" == *" = -1 ${result#no: } "* ]] || fail "says $result: $call"
+        fi
+    done <<<"$output"
+    [ "$calls" -eq 15 ] || fail "$calls rows"
+    [ "$(grep -c '^socket(' "$BATS_TEST_TMPDIR/trace")" -eq 15 ]
+}
+
+@test "socktypes: raw sockets for root, EPERM for anyone else" {
+    need_root "switching to another user"
+    local socktypes
+    run with_timeout 10 "$STAGE_DIR/socktypes"
+    [[ "$output" != *"SOCK_RAW        IPPROTO_ICMP    no: EPERM"* ]] ||
+        skip "even root may not open raw sockets here (no CAP_NET_RAW)"
+    [[ "$output" =~ "AF_INET   SOCK_RAW        IPPROTO_ICMP    yes" ]] || fail "$output"
+    copy_for_nobody socktypes
+    socktypes=$COPY
+    run with_timeout 10 "${AS_NOBODY[@]}" "$socktypes"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    [[ "$output" =~ "AF_INET   SOCK_RAW        IPPROTO_ICMP    no: EPERM" ]] ||
+        fail "$output"
+    if have_ipv6; then
+        [[ "$output" =~ "AF_INET6  SOCK_RAW        IPPROTO_ICMPV6  no: EPERM" ]] ||
+            fail "$output"
+    fi
+}

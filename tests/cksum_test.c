@@ -1,0 +1,136 @@
+/*
+ * tests/cksum_test.c - checks 05_udp_raw/checksum.c, the Internet
+ * checksum, against known values and against its definition.
+ *
+ * tests/05_udp_raw.bats builds and runs it:
+ *     cc -I 05_udp_raw tests/cksum_test.c 05_udp_raw/checksum.c
+ * It prints each failed check, then "N checks, N failed", and exits 1
+ * if any failed.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "packet.h"
+
+static int checks, failures;
+
+static void
+expect(const char *what, unsigned got, unsigned want)
+{
+    checks++;
+    if (got != want) {
+        failures++;
+        printf("FAIL %s: got 0x%04x, want 0x%04x\n", what, got, want);
+    }
+}
+
+/* A different implementation, straight from RFC 1071's description:
+ * add every 16-bit word into a wide accumulator, fold the carries at
+ * the end, complement. */
+static uint16_t
+reference_checksum(const uint8_t *p, size_t len)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < len; i++)
+        sum += i % 2 == 0 ? (uint64_t)p[i] << 8 : p[i];
+    while (sum > 0xffff)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static uint32_t random_state = 2463534242u; /* fixed: repeatable runs */
+
+static uint8_t
+random_byte(void)
+{
+    random_state ^= random_state << 13; /* xorshift32 */
+    random_state ^= random_state >> 17;
+    random_state ^= random_state << 5;
+    return (uint8_t)random_state;
+}
+
+static void
+known_values(void)
+{
+    /* RFC 1071, section 3: the sum of these four words is 0xddf2. */
+    static const uint8_t rfc1071[] = {0x00, 0x01, 0xf2, 0x03,
+                                      0xf4, 0xf5, 0xf6, 0xf7};
+    expect("RFC 1071 example, sum", ones_complement_sum(0, rfc1071, 8), 0xddf2);
+    expect("RFC 1071 example, checksum", inet_checksum(rfc1071, 8), 0x220d);
+
+    /* An IPv4 header (192.168.0.1 -> 192.168.0.199, UDP, 115 bytes)
+     * whose checksum is 0xb861; with it in place, the check gives 0. */
+    uint8_t ip[] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                    0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+    expect("IPv4 header", inet_checksum(ip, sizeof ip), 0xb861);
+    ip[10] = 0xb8;
+    ip[11] = 0x61;
+    expect("IPv4 header, verified", inet_checksum(ip, sizeof ip), 0);
+    ip[15] ^= 0x04; /* one flipped bit */
+    expect("IPv4 header, one bit flipped", inet_checksum(ip, sizeof ip) != 0,
+           1);
+
+    /* Edge cases: nothing at all; odd lengths (a zero byte is added);
+     * carries out of the top bit, which come back in at the bottom. */
+    static const uint8_t bytes[] = {0x01, 0x02, 0x03, 0xff, 0xff,
+                                    0xff, 0xff, 0x00, 0x01};
+    expect("no bytes", inet_checksum(bytes, 0), 0xffff);
+    expect("one byte 01", inet_checksum(bytes, 1), 0xfeff);
+    expect("01 02 03", inet_checksum(bytes, 3), 0xfbfd);
+    expect("ff ff ff ff", inet_checksum(bytes + 3, 4), 0x0000);
+    expect("ff ff 00 01 (carry)", inet_checksum(bytes + 5, 4), 0xfffe);
+
+    /* A datagram from 127.0.0.1 port 4242 to 127.0.0.1 port 47278,
+     * "forged hello", as rawudp built it and Linux accepted it: UDP's
+     * checksum summed in three pieces, pseudo-header first. */
+    static const uint8_t pseudo[] = {127, 0, 0, 1, 127, 0, 0, 1, 0, 17, 0, 20};
+    static const uint8_t udp[] = {0x10, 0x92, 0xb8, 0xae, 0x00, 0x14, 0x00,
+                                  0x00, 'f',  'o',  'r',  'g',  'e',  'd',
+                                  ' ',  'h',  'e',  'l',  'l',  'o'};
+    uint16_t sum = ones_complement_sum(0, pseudo, sizeof pseudo);
+    sum = ones_complement_sum(sum, udp, 8);
+    sum = ones_complement_sum(sum, udp + 8, sizeof udp - 8);
+    expect("UDP with pseudo-header", (uint16_t)~sum, 0x0804);
+}
+
+static void
+against_the_definition(void)
+{
+    static uint8_t data[4096];
+    for (int round = 0; round < 2000; round++) {
+        size_t len = (size_t)(random_byte() << 4 | random_byte() >> 4);
+        for (size_t i = 0; i < len; i++)
+            data[i] = random_byte();
+        char what[64];
+        snprintf(what, sizeof what, "random %zu bytes, round %d", len, round);
+
+        /* The same as the reference... */
+        expect(what, inet_checksum(data, len), reference_checksum(data, len));
+
+        /* ...in one piece or in two, split at an even offset... */
+        size_t split = (len / 2) & ~(size_t)1;
+        uint16_t sum = ones_complement_sum(0, data, split);
+        sum = ones_complement_sum(sum, data + split, len - split);
+        expect(what, (uint16_t)~sum, inet_checksum(data, len));
+
+        /* ...and stored in a message, the message then checks as 0. */
+        if (len >= 4 && len % 2 == 0) {
+            data[2] = data[3] = 0;
+            uint16_t c = inet_checksum(data, len);
+            data[2] = (uint8_t)(c >> 8);
+            data[3] = (uint8_t)c;
+            expect(what, inet_checksum(data, len), 0);
+        }
+    }
+}
+
+int
+main(void)
+{
+    known_values();
+    against_the_definition();
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
