@@ -41,7 +41,7 @@ start_stage_server() {
     check_binary_client
 }
 
-@test "client: a 4 MiB line without a newline does not deadlock" {
+@test "client: a line longer than all socket buffers does not deadlock" {
     start_stage_server
     check_huge_line_client
 }
@@ -117,4 +117,16 @@ start_stage_server() {
 @test "client: no server at the port: a clear message, exit 1" {
     start_stage_server
     check_no_server
+}
+
+@test "a client that closes before its echo is sent: EPIPE, not death by SIGPIPE" {
+    start_stage_server
+    provoke_epipe
+    wait_for_exit "$SERVER_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS (141 = SIGPIPE)"
+}
+
+@test "client: the server goes away mid-session: a clear message, exit 1" {
+    start_stage_server
+    check_client_reports_lost_server
 }

@@ -52,9 +52,16 @@ echo_once() {
         tcp_close "$TCP_FD"
     done
     # The server closes the last client's socket once it reads its EOF.
+    # It closes the socket just after logging that: wait for both.
     wait_until 5 log_reaches 200 ' disconnected$'
-    [ "$(fd_count "$SERVER_PID")" -eq "$baseline" ] ||
+    wait_until 5 server_fds_are "$baseline" ||
         fail "fds: $(fd_count "$SERVER_PID") now, $baseline at the start"
+}
+
+# For wait_until, which runs it again and again (a "$(...)" among its
+# arguments would be counted once, before the first try).
+server_fds_are() {
+    [ "$(fd_count "$SERVER_PID")" -eq "$1" ]
 }
 
 @test "limitation: B gets no echo while A is connected, and gets it when A leaves" {
@@ -104,7 +111,7 @@ echo_once() {
     check_binary_client
 }
 
-@test "client: a 4 MiB line without a newline does not deadlock" {
+@test "client: a line longer than all socket buffers does not deadlock" {
     check_huge_line_client
 }
 
@@ -143,4 +150,14 @@ echo_once() {
 
 @test "client: no server at the port: a clear message, exit 1" {
     check_no_server
+}
+
+@test "a client that closes before its echo is sent: EPIPE, not death by SIGPIPE" {
+    provoke_epipe
+    is_running "$SERVER_PID" || fail "the server died (SIGPIPE?)"
+    check_client_echoes_lines 127.0.0.1
+}
+
+@test "client: the server goes away mid-session: a clear message, exit 1" {
+    check_client_reports_lost_server
 }

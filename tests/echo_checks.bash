@@ -54,12 +54,18 @@ check_binary_client() {
     cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 
-# One 4 MiB "line" with no newline at all: more than the socket buffers
-# hold, so a client that sent it whole before reading any echo would
-# deadlock with the server (both blocked in send()).
+# One "line" with no newline at all, longer than the socket buffers on
+# both sides can hold (sized from this kernel's limits), so a client
+# that sent it whole before reading any echo would deadlock with the
+# server: both blocked in send().
 check_huge_line_client() {
-    head -c $((4 * 1024 * 1024)) /dev/zero | tr '\0' 'a' \
-        >"$BATS_TEST_TMPDIR/in"
+    local wmem rmem
+    wmem=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_wmem 2>/dev/null) ||
+        wmem=4194304
+    rmem=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_rmem 2>/dev/null) ||
+        rmem=6291456
+    head -c $((2 * wmem + 2 * rmem + 4 * 1024 * 1024)) /dev/zero |
+        tr '\0' 'a' >"$BATS_TEST_TMPDIR/in"
     run_client 127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in" \
         >"$BATS_TEST_TMPDIR/out"
     cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
@@ -189,4 +195,42 @@ kill_client_mid_message() {
     wait_until 5 log_reaches $((before + 1)) ' connected$'
     kill -KILL "$pid"
     wait_for_exit "$pid" 5
+}
+
+# provoke_epipe: make the server send() to a client that has already
+# closed its socket, so that send() fails with EPIPE, which raises
+# SIGPIPE: unless the server ignores it, that kills the server. The
+# server is stopped while the client sends and closes, so the client's
+# kernel has nothing unread and says goodbye politely (FIN); the first
+# echo then draws a reset, and the next send() meets EPIPE.
+provoke_epipe() {
+    random_file "$BATS_TEST_TMPDIR/chunk" $((32 * 1024))
+    kill -STOP "$SERVER_PID"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
+    tcp_close "$TCP_FD"
+    kill -CONT "$SERVER_PID"
+    wait_until 5 log_reaches 1 ' error: (send|recv): ' ||
+        fail "the server did not notice the closed connection"
+}
+
+# The client, mid-session, loses its server: it says so and exits 1.
+check_client_reports_lost_server() {
+    local fifo="$BATS_TEST_TMPDIR/lines" writer client
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    run_client 127.0.0.1 "$SERVER_PORT" <"$fifo" >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    client=$!
+    _test_pids+=("$client")
+    exec {writer}>"$fifo"
+    printf 'one\n' >&"$writer"
+    wait_until 5 log_reaches 1 ' connected$'
+    stop_process "$SERVER_PID"
+    printf 'two\n' >&"$writer" || true
+    exec {writer}>&-
+    wait_for_exit "$client" 10
+    [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1"
+    grep -Eq 'closed the connection|reset by peer|Broken pipe' \
+        "$BATS_TEST_TMPDIR/err" || fail "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
 }
