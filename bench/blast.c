@@ -1,0 +1,103 @@
+/*
+ * bench/blast.c - the loopback baseline for `make bench`: how fast can
+ * this machine move a file through a TCP connection at all?
+ *
+ *   blast FILE
+ *
+ * Listens on 127.0.0.1, forks a reader that connects and discards
+ * everything it receives (64 KiB recv()s), and sends FILE to it with
+ * sendfile(), with nothing else in the way: no protocol, no disk
+ * writes. Prints: bytes=N seconds=S mbps=M (megabytes, 10^6, a second).
+ * Linux-only (sendfile), like the measurement it is the baseline for.
+ */
+#define _GNU_SOURCE /* sendfile() is a Linux call */
+#include <sys/types.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+die(const char *what)
+{
+    fprintf(stderr, "blast: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static double
+now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The reader: connect, receive until the end, discard. */
+static void
+drain(const struct sockaddr_in *addr)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (const struct sockaddr *)addr, sizeof *addr))
+        die("connect");
+    static char buf[65536];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+        ;
+    _exit(n < 0);
+}
+
+int
+main(int argc, char *argv[])
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: blast FILE\n");
+        return 2;
+    }
+    int file = open(argv[1], O_RDONLY);
+    struct stat st;
+    if (file < 0 || fstat(file, &st) < 0)
+        die(argv[1]);
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, len) < 0 ||
+        listen(listener, 1) < 0 ||
+        getsockname(listener, (struct sockaddr *)&addr, &len) < 0)
+        die("listen");
+
+    pid_t reader = fork();
+    if (reader < 0)
+        die("fork");
+    if (reader == 0)
+        drain(&addr);
+    int sock = accept(listener, NULL, NULL);
+    if (sock < 0)
+        die("accept");
+
+    double start = now();
+    off_t offset = 0;
+    while (offset < st.st_size)
+        if (sendfile(sock, file, &offset, (size_t)(st.st_size - offset)) < 0 &&
+            errno != EINTR)
+            die("sendfile");
+    close(sock);
+    int status;
+    waitpid(reader, &status, 0);
+    double seconds = now() - start;
+    printf("bytes=%lld seconds=%.3f mbps=%.0f\n", (long long)st.st_size,
+           seconds, (double)st.st_size / seconds / 1e6);
+    return status != 0;
+}
