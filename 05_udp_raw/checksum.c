@@ -29,6 +29,7 @@ uint16_t
 ones_complement_sum(uint16_t sum, const void *data, size_t len)
 {
     const uint8_t *p = data;
+    /* slide:begin ones_complement */
     uint32_t total = sum;
     for (size_t i = 0; i + 1 < len; i += 2) {
         total += (uint32_t)p[i] << 8 | p[i + 1];
@@ -39,6 +40,7 @@ ones_complement_sum(uint16_t sum, const void *data, size_t len)
         total = (total & 0xffff) + (total >> 16);
     }
     return (uint16_t)total;
+    /* slide:end ones_complement */
 }
 
 /* The checksum of a message: the complement of its sum. Computed with

@@ -284,6 +284,7 @@ echo_datagram(const struct udp_client *c, const char *data, size_t len,
     unsigned long number = ++t->datagrams;
     long tries = 1 + c->retries;
     enum outcome result = NO_ECHO;
+    /* slide:begin retry */
     for (long try = 1; try <= tries && result == NO_ECHO; try++) {
         if (try > 1) {
             fprintf(stderr,
@@ -296,6 +297,7 @@ echo_datagram(const struct udp_client *c, const char *data, size_t len,
         if (result == SENT)
             result = await_echo(c, data, len, number);
     }
+    /* slide:end retry */
 
     if (result == ECHOED)
         t->echoed++;
@@ -415,6 +417,7 @@ static ssize_t
 receive_datagram(int fd, char *buf, size_t size, struct sockaddr_storage *from,
                  int *truncated)
 {
+    /* slide:begin recvmsg */
     struct iovec part = {buf, size};
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
@@ -426,6 +429,7 @@ receive_datagram(int fd, char *buf, size_t size, struct sockaddr_storage *from,
 
     ssize_t n = recvmsg(fd, &msg, 0);
     *truncated = n >= 0 && (msg.msg_flags & MSG_TRUNC) != 0;
+    /* slide:end recvmsg */
     return n;
 }
 

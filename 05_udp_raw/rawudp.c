@@ -232,6 +232,7 @@ build_udp(const struct datagram *d, unsigned char *udp)
     memcpy(udp, &header, sizeof header);
     memcpy(udp + sizeof header, d->message, data_len);
 
+    /* slide:begin pseudo_header */
     struct udp_pseudo_header pseudo;
     pseudo.source = d->source.sin_addr.s_addr; /* already network order */
     pseudo.destination = d->destination.sin_addr.s_addr;
@@ -245,6 +246,7 @@ build_udp(const struct datagram *d, unsigned char *udp)
     /* 0 in this field means "no checksum" (allowed in IPv4): a real
      * result of 0 is sent as 0xffff, its equal in one's complement. */
     header.checksum = htons(checksum == 0 ? 0xffff : checksum);
+    /* slide:end pseudo_header */
     memcpy(udp, &header, sizeof header);
     return udp_len;
 }

@@ -61,6 +61,7 @@ main(int argc, char *argv[])
      * short (see the client's -b option for what that looks like). */
     static char buf[DATAGRAM_MAX];
     for (;;) {
+        /* slide:begin recvfrom */
         struct sockaddr_storage peer;
         socklen_t peer_len = sizeof peer;
         /* Python: data, addr = s.recvfrom(65535)
@@ -68,6 +69,7 @@ main(int argc, char *argv[])
          * not the end of anything: UDP has no connection to end. */
         ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer,
                              &peer_len);
+        /* slide:end recvfrom */
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {

@@ -203,12 +203,13 @@ show_seqpacket(void)
 {
     static const char *const messages[] = {"one", "two", "three"};
     int pair[2];
+    /* slide:begin socketpair */
     /* Python: a, b = socket.socketpair(AF_UNIX, SOCK_SEQPACKET) */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) < 0) {
-        fprintf(stderr, "socktypes: socketpair AF_UNIX SOCK_SEQPACKET: %s\n",
-                strerror(errno));
+        fprintf(stderr, "socktypes: socketpair: %s\n", strerror(errno));
         return -1;
     }
+    /* slide:end socketpair */
 
     printf("\nAF_UNIX SOCK_SEQPACKET at work (a socketpair):\n");
     for (size_t i = 0; i < COUNT(messages); i++) {
