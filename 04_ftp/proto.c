@@ -150,6 +150,8 @@ parse_size(const char *s, off_t *size)
     return 0;
 }
 
+/* The requests. Part 2 added login, whose one field is "NAME|PASSWORD"
+ * (the password last, so that it may contain '|'), and quota. */
 static const struct {
     const char *word;
     enum command command;
@@ -157,7 +159,8 @@ static const struct {
 } commands[] = {
     {"get", CMD_GET, 2},     {"put", CMD_PUT, 2},   {"ls", CMD_LS, 1},
     {"cd", CMD_CD, 1},       {"pwd", CMD_PWD, 0},   {"delete", CMD_DELETE, 1},
-    {"mkdir", CMD_MKDIR, 1}, {"quit", CMD_QUIT, 0},
+    {"mkdir", CMD_MKDIR, 1}, {"quit", CMD_QUIT, 0}, {"login", CMD_LOGIN, 1},
+    {"quota", CMD_QUOTA, 0},
 };
 
 /* Parse a request line of `len` bytes (without its '\n'): COMMAND, then

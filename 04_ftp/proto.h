@@ -50,14 +50,17 @@ enum command {
     CMD_PWD,
     CMD_DELETE,
     CMD_MKDIR,
-    CMD_QUIT
+    CMD_QUIT,
+    CMD_LOGIN, /* part 2: users */
+    CMD_QUOTA
 };
 
 /* A request, parsed. `name` points into the line it came from. */
 struct request {
     enum command command;
     off_t number;     /* get: the offset to start at; put: the file size */
-    const char *name; /* the path argument, "" when there is none */
+    const char *name; /* the path argument, "" when there is none;
+                       * login: "NAME|PASSWORD" */
 };
 
 const char *parse_request(char *line, size_t len, struct request *req);

@@ -9,8 +9,14 @@
  * protocol's framing lives in proto.c, the defence against names that
  * try to leave ROOT in paths.c.
  *
+ * Part 2 adds users (-u USERS_FILE: see users.c and ftpuser.c): each
+ * logs in and works in a home of their own below ROOT. And, for a
+ * server with many clients, an idle timeout (-t) and a limit on the
+ * sessions running at once (-m), which main() checks before it forks.
+ *
  * Run:   ./server [-d ROOT] [PORT]   (default ROOT ./ftp_root, created
  *        if missing; default PORT 9004; 0 picks any free port)
+ *        ./server -u users.txt       (part 2; ./server -h lists all)
  * Then:  ./client localhost 9004   in another terminal.
  */
 #include <sys/types.h>
@@ -25,16 +31,31 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "proto.h"
 #include "session.h"
+#include "users.h"
 
 #define DEFAULT_PORT "9004"
 #define DEFAULT_ROOT "ftp_root"
+#define DEFAULT_LOGIN_DELAY_MS 1000 /* part 2: -w */
+#define DEFAULT_IDLE_TIMEOUT_S 300  /* part 2: -t */
+#define DEFAULT_MAX_SESSIONS 100    /* part 2: -m */
 
 const char program_name[] = "server";
 
-static void parse_args(int argc, char *argv[], const char **root,
-                       const char **port);
+struct options {
+    const char *root;
+    const char *port;
+    const char *users_file;         /* part 2: -u, or NULL: no users */
+    int max_sessions;               /* part 2: -m */
+    struct session_options session; /* part 2: -w, -t, and the users */
+};
+
+static void parse_args(int argc, char *argv[], struct options *opt);
 static int open_root(const char *root);
+static int open_users(const char *file, int root_fd, struct users *users);
+static int sessions_full(int max_sessions);
+static void turn_away(int client_fd, const char *peer, int max_sessions);
 static void install_fork_signal_handlers(void);
 static void block_signals(int block);
 static int remember_child(pid_t pid);
@@ -43,15 +64,28 @@ static void become_child(void);
 int
 main(int argc, char *argv[])
 {
-    const char *root = DEFAULT_ROOT;
-    const char *port = DEFAULT_PORT;
-    parse_args(argc, argv, &root, &port);
+    struct options opt = {
+        .root = DEFAULT_ROOT,
+        .port = DEFAULT_PORT,
+        .max_sessions = DEFAULT_MAX_SESSIONS,
+        .session = {.login_delay_ms = DEFAULT_LOGIN_DELAY_MS,
+                    .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S},
+    };
+    parse_args(argc, argv, &opt);
     install_fork_signal_handlers();
 
-    int root_fd = open_root(root);
+    int root_fd = open_root(opt.root);
     if (root_fd < 0)
         return 1;
-    int listen_fd = open_listener(port);
+    /* Part 2: with a users file, every client logs in and works in a
+     * home of their own below ROOT. */
+    struct users users;
+    if (opt.users_file != NULL) {
+        if (open_users(opt.users_file, root_fd, &users) < 0)
+            return 1;
+        opt.session.users = &users;
+    }
+    int listen_fd = open_listener(opt.port);
     if (listen_fd < 0)
         return 1;
 
@@ -66,6 +100,12 @@ main(int argc, char *argv[])
             close(listen_fd);
             return 1;
         }
+        /* Part 2: a full server says so at once, rather than leave the
+         * client waiting. */
+        if (sessions_full(opt.max_sessions)) {
+            turn_away(client_fd, peer, opt.max_sessions);
+            continue;
+        }
 
         /* Our signal handlers read the table of children: keep them
          * out until the new child is in it. */
@@ -75,7 +115,7 @@ main(int argc, char *argv[])
             /* The child serves this one client, then exits. */
             become_child();
             close(listen_fd);
-            serve_session(client_fd, root_fd, peer);
+            serve_session(client_fd, root_fd, peer, &opt.session);
             close(client_fd);
             _exit(0); /* not exit(): see become_child() */
         }
@@ -94,33 +134,71 @@ main(int argc, char *argv[])
 static _Noreturn void
 usage(FILE *out, int status)
 {
-    fprintf(out, "usage: server [-h] [-d ROOT] [PORT]\n"
-                 "  -d ROOT  directory to serve (default ./" DEFAULT_ROOT
-                 ", created if missing)\n"
-                 "  PORT     TCP port to listen on (default " DEFAULT_PORT
-                 "; 0 = any free port)\n");
+    fprintf(out,
+            "usage: server [-h] [-d ROOT] [-u USERS_FILE] [-w MS] "
+            "[-t SECONDS] [-m MAX] [PORT]\n"
+            "  -d ROOT        directory to serve (default ./" DEFAULT_ROOT
+            ", created if missing)\n"
+            "  -u USERS_FILE  clients log in as users of this file (see "
+            "ftpuser),\n"
+            "                 each in a home below ROOT (default: no "
+            "users, no login)\n"
+            "  -w MS          delay after a failed login, doubled each "
+            "time (default %d)\n"
+            "  -t SECONDS     close a session silent this long (default "
+            "%d; 0 = never)\n"
+            "  -m MAX         at most MAX sessions at once (default %d)\n"
+            "  PORT           TCP port to listen on (default " DEFAULT_PORT
+            "; 0 = any free port)\n",
+            DEFAULT_LOGIN_DELAY_MS, DEFAULT_IDLE_TIMEOUT_S,
+            DEFAULT_MAX_SESSIONS);
     exit(status);
 }
 
-static void
-parse_args(int argc, char *argv[], const char **root, const char **port)
+/* The number given to option -`letter`, from `min` to `max`; a usage
+ * error (exit 2) if it is not one. */
+static int
+number_option(int letter, const char *arg, int min, int max)
 {
-    int opt;
-    while ((opt = getopt(argc, argv, "hd:")) != -1) {
-        if (opt == 'd')
-            *root = optarg;
+    char *end;
+    errno = 0;
+    long n = strtol(arg, &end, 10);
+    if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 || n < min ||
+        n > max) {
+        fprintf(stderr, "server: -%c %s: use a number from %d to %d\n", letter,
+                arg, min, max);
+        usage(stderr, 2);
+    }
+    return (int)n;
+}
+
+static void
+parse_args(int argc, char *argv[], struct options *opt)
+{
+    int c;
+    while ((c = getopt(argc, argv, "hd:u:w:t:m:")) != -1) {
+        if (c == 'd')
+            opt->root = optarg;
+        else if (c == 'u')
+            opt->users_file = optarg;
+        else if (c == 'w')
+            opt->session.login_delay_ms = number_option(c, optarg, 0, 60000);
+        else if (c == 't')
+            opt->session.idle_timeout_s = number_option(c, optarg, 0, 86400);
+        else if (c == 'm')
+            opt->max_sessions = number_option(c, optarg, 1, 100000);
         else
-            usage(opt == 'h' ? stdout : stderr, opt == 'h' ? 0 : 2);
+            usage(c == 'h' ? stdout : stderr, c == 'h' ? 0 : 2);
     }
     if (argc - optind > 1)
         usage(stderr, 2);
     if (argc - optind == 1)
-        *port = argv[optind];
-    if (!is_port_number(*port)) {
+        opt->port = argv[optind];
+    if (!is_port_number(opt->port)) {
         fprintf(stderr,
                 "server: bad port '%s': use a number from 0 to "
                 "65535\n",
-                *port);
+                opt->port);
         usage(stderr, 2);
     }
 }
@@ -144,6 +222,24 @@ open_root(const char *root)
     }
     fprintf(stderr, "serving %s\n", root);
     return fd;
+}
+
+/* Part 2: read the users file, and make the homes that are missing.
+ * Returns 0, or -1 after printing what is wrong. */
+static int
+open_users(const char *file, int root_fd, struct users *users)
+{
+    if (load_users(file, users) < 0)
+        return -1;
+    if (users->count == 0) {
+        fprintf(stderr, "server: %s: no users in it; add one with ftpuser\n",
+                file);
+        return -1;
+    }
+    if (make_homes(root_fd, users) < 0)
+        return -1;
+    fprintf(stderr, "%zu users from %s\n", users->count, file);
+    return 0;
 }
 
 /*** Children ***/
@@ -176,6 +272,34 @@ remember_child(pid_t pid)
     children = grown;
     children_size = new_size;
     return 0;
+}
+
+/* Part 2: are `max_sessions` sessions (children) running already? */
+static int
+sessions_full(int max_sessions)
+{
+    int running = 0;
+    block_signals(1); /* the table is the signal handlers' too */
+    for (size_t i = 0; i < children_size; i++)
+        running += children[i] != 0;
+    block_signals(0);
+    return running >= max_sessions;
+}
+
+/* Part 2: tell a client that the server is full, and close. The parent
+ * does it without forking: the line is short enough to fit in the
+ * socket's send buffer, so send() returns at once, whatever the client
+ * does. */
+static void
+turn_away(int client_fd, const char *peer, int max_sessions)
+{
+    fprintf(stderr, "%s turned away: %d sessions already\n", peer,
+            max_sessions);
+    send_line(client_fd,
+              "error|busy|the server is full (session limit %d); try "
+              "again later",
+              max_sessions);
+    close(client_fd);
 }
 
 /*** Signals ***/

@@ -8,9 +8,17 @@
  * where a "ready" line is followed by exactly SIZE raw bytes; and how
  * every name goes through resolve_path() and open_beneath() (paths.c)
  * before any file is touched.
+ *
+ * Part 2 (users) hooks in at a few places, each marked "Part 2": an
+ * idle timeout, a check before carry_out() of who may do what, login
+ * and quota, and a quota check in do_put(). A server without a users
+ * file passes none of them, so part 1 reads the same without them. The
+ * section "Part 2: users" at the end holds their code.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,13 +26,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "paths.h"
 #include "proto.h"
+#include "quota.h"
 #include "session.h"
+#include "users.h"
 
 #define LOG_REQUEST_SIZE 120 /* bytes of a request shown in the log */
+#define MAX_LOGIN_FAILURES 3 /* part 2: then the session is closed */
 
 struct session {
     int fd;                         /* the client's socket */
@@ -33,9 +45,18 @@ struct session {
     char cwd[MAX_PATH];             /* current directory, relative to ROOT */
     char request[LOG_REQUEST_SIZE]; /* the request, printable, for the log */
     struct reader in;               /* requests, and the data of uploads */
+
+    /* Part 2: users. After a login, root_fd is the user's home. */
+    const struct session_options *options;
+    const struct user *user; /* who logged in; NULL before, or anonymous */
+    int ledger_fd;           /* the user's quota reservations (quota.c) */
+    int login_failures;
 };
 
+static void remember_request(struct session *s, const char *line, size_t len);
 static int carry_out(struct session *s, const struct request *req);
+static void set_idle_timeout(int fd, int seconds);
+static void hide_password(char *request, size_t size);
 static int reply(struct session *s, const char *format, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -44,7 +65,8 @@ static int reply(struct session *s, const char *format, ...)
 
 /* Serve one client until it quits or disconnects. */
 void
-serve_session(int fd, int root_fd, const char *peer)
+serve_session(int fd, int root_fd, const char *peer,
+              const struct session_options *options)
 {
     struct session s;
     s.fd = fd;
@@ -52,12 +74,27 @@ serve_session(int fd, int root_fd, const char *peer)
     s.peer = peer;
     s.cwd[0] = '\0';
     reader_init(&s.in, fd);
+    /* Part 2: no user yet; a client that says nothing is not kept. */
+    s.options = options;
+    s.user = NULL;
+    s.ledger_fd = -1;
+    s.login_failures = 0;
+    set_idle_timeout(fd, options->idle_timeout_s);
 
     for (;;) {
         char line[MAX_LINE];
+        errno = 0;
         ssize_t len = read_line(&s.in, line, sizeof line);
         if (len == LINE_EOF) {
             fprintf(stderr, "%s disconnected\n", peer);
+            return;
+        }
+        if (len == LINE_ERROR && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* Part 2: the idle timeout (SO_RCVTIMEO) ran out. */
+            snprintf(s.request, sizeof s.request, "(silence)");
+            reply(&s, "error|timeout|no request for %d second%s; closing",
+                  options->idle_timeout_s,
+                  options->idle_timeout_s == 1 ? "" : "s");
             return;
         }
         if (len == LINE_ERROR) {
@@ -74,15 +111,7 @@ serve_session(int fd, int root_fd, const char *peer)
             return;
         }
 
-        /* A printable copy for the log: the line may hold any bytes. */
-        size_t i;
-        for (i = 0; i < (size_t)len && i < sizeof s.request - 1; i++)
-            s.request[i] = (unsigned char)line[i] < 0x20 || line[i] == 0x7f
-                               ? '?'
-                               : line[i];
-        s.request[i] = '\0';
-        if (len == 0)
-            snprintf(s.request, sizeof s.request, "(empty line)");
+        remember_request(&s, line, (size_t)len); /* for the log */
 
         struct request req;
         const char *problem = parse_request(line, (size_t)len, &req);
@@ -97,6 +126,21 @@ serve_session(int fd, int root_fd, const char *peer)
 }
 
 /*** Replies ***/
+
+/* Keep a printable copy of the request, for the log lines of its
+ * replies: the line may hold any bytes. */
+static void
+remember_request(struct session *s, const char *line, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len && i < sizeof s->request - 1; i++)
+        s->request[i] =
+            (unsigned char)line[i] < 0x20 || line[i] == 0x7f ? '?' : line[i];
+    s->request[i] = '\0';
+    if (len == 0)
+        snprintf(s->request, sizeof s->request, "(empty line)");
+    hide_password(s->request, sizeof s->request); /* part 2 */
+}
 
 /* Send a reply line, and log it next to the request it answers.
  * Returns 0, or -1 when the connection is gone. */
@@ -161,6 +205,11 @@ static int do_ls(struct session *s, const char *path);
 static int do_cd(struct session *s, const char *path);
 static int do_delete(struct session *s, const char *path);
 static int do_mkdir(struct session *s, const char *path);
+static const char *access_refusal(const struct session *s,
+                                  enum command command);
+static int do_login(struct session *s, const char *name_and_password);
+static int do_quota(struct session *s);
+static int reserve_room(struct session *s, off_t need);
 
 /* Check the request's name, then do what it asks. Returns 0 to go on
  * with the session, -1 when it must end (the connection is gone, or
@@ -168,6 +217,14 @@ static int do_mkdir(struct session *s, const char *path);
 static int
 carry_out(struct session *s, const struct request *req)
 {
+    /* Part 2: may this session do this? And login, whose field is a
+     * name and a password, not a path. */
+    const char *refused = access_refusal(s, req->command);
+    if (refused != NULL)
+        return reply(s, "%s", refused);
+    if (req->command == CMD_LOGIN)
+        return do_login(s, req->name);
+
     char path[MAX_PATH];
     const char *refusal = resolve_path(s->cwd, req->name, path, sizeof path);
     if (refusal != NULL)
@@ -195,6 +252,10 @@ carry_out(struct session *s, const struct request *req)
         return do_mkdir(s, path);
     case CMD_QUIT:
         return reply(s, "ok|bye");
+    case CMD_QUOTA: /* part 2 */
+        return do_quota(s);
+    case CMD_LOGIN: /* part 2: done above */
+        break;
     }
     return reply(s, "error|bad-request|unknown command");
 }
@@ -259,6 +320,7 @@ do_put(struct session *s, off_t size, const char *path)
     int result = -1;
     struct stat st;
     int fd = -1;
+    int room = 0; /* part 2: 1 once the quota has room reserved */
     if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISDIR(st.st_mode)) {
         result = reply_errno(s, EISDIR);
@@ -294,6 +356,15 @@ do_put(struct session *s, off_t size, const char *path)
         result = reply_errno(s, errno);
         goto close_files;
     }
+    /* Part 2: room in the user's quota for the bytes to come, or a
+     * refusal before any of them is sent. */
+    room = reserve_room(s, size - have);
+    if (room <= 0) {
+        if (have == 0) /* an empty partial file is no use for resuming */
+            unlinkat(dir_fd, partial, 0);
+        result = room; /* refused: 0, or -1 if the reply failed */
+        goto close_files;
+    }
     if (reply(s, "ready|%lld", (long long)have) < 0)
         goto close_files;
 
@@ -315,6 +386,11 @@ do_put(struct session *s, off_t size, const char *path)
         result = reply(s, "ok|stored %lld bytes", (long long)size);
 
 close_files:
+    /* Part 2: the upload is over; its bytes are on disk, or never will
+     * be. Either way the disk, not the reservation, counts them now. */
+    if (room > 0 && s->user != NULL && quota_release(s->ledger_fd) < 0)
+        fprintf(stderr, "%s error: quota ledger: %s\n", s->peer,
+                strerror(errno));
     if (fd >= 0)
         close(fd);
 close_dir:
@@ -379,7 +455,8 @@ do_ls(struct session *s, const char *path)
             count++;
     }
     closedir(dir);
-    qsort(entries, count, sizeof *entries, by_name);
+    if (count > 0) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(entries, count, sizeof *entries, by_name);
 
     int result = reply(s, "ok|%zu", count);
     for (size_t i = 0; i < count; i++) {
@@ -446,4 +523,180 @@ do_mkdir(struct session *s, const char *path)
     if (err != 0)
         return reply_errno(s, err);
     return reply(s, "ok|created /%s", path);
+}
+
+/*** Part 2: users ***/
+
+/* The reply refusing this command to this session, or NULL if it may
+ * go ahead. Without a users file, as in part 1, nothing is refused.
+ * With one, nothing but login and quit before a login, and nothing that
+ * writes for a read-only user. */
+static const char *
+access_refusal(const struct session *s, enum command command)
+{
+    if (s->options->users == NULL)
+        return NULL;
+    if (s->user == NULL)
+        return command == CMD_LOGIN || command == CMD_QUIT
+                   ? NULL
+                   : "error|login-required|log in first";
+    int writes =
+        command == CMD_PUT || command == CMD_DELETE || command == CMD_MKDIR;
+    if (writes && s->user->read_only)
+        return "error|denied|read-only account";
+    return NULL;
+}
+
+/* Sleep for `ms` milliseconds, even if a signal interrupts. */
+static void
+sleep_ms(long ms)
+{
+    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
+    int slept;
+    do /* nanosleep() sets `left` to what is left when interrupted */
+        slept = nanosleep(&left, &left);
+    while (slept < 0 && errno == EINTR);
+}
+
+/* A failed login: wait, then reply. The wait doubles with each failure
+ * (the server's -w, then twice, then four times that), and the third
+ * failure closes the session. Guessing passwords through one
+ * connection is then slow; through many at once, the server's session
+ * limit (-m) bounds how many guesses run in parallel. The reply comes
+ * only after the wait, so a client cannot learn the answer sooner. */
+static int
+login_failed(struct session *s)
+{
+    s->login_failures++;
+    sleep_ms((long)s->options->login_delay_ms << (s->login_failures - 1));
+    if (s->login_failures < MAX_LOGIN_FAILURES)
+        return reply(s, "error|login-failed|wrong name or password");
+    reply(s, "error|login-failed|too many failures; closing");
+    return -1;
+}
+
+/* Make the user's home the session's root: open it beneath ROOT with
+ * open_beneath() and put its descriptor where ROOT's was. All of part 1
+ * then works unchanged inside the home: "/" in every reply is the home,
+ * and resolve_path() and open_beneath() keep the session in it exactly
+ * as they kept anonymous sessions in ROOT. ROOT's descriptor is closed:
+ * from now on this process holds no way up to other users' homes. */
+static int
+enter_home(struct session *s, const struct user *user)
+{
+    int home_fd =
+        open_beneath(s->root_fd, user->home, O_RDONLY | O_DIRECTORY, 0);
+    int ledger_fd = home_fd < 0 ? -1 : open_ledger(s->root_fd, user->name);
+    if (ledger_fd < 0) {
+        int err = errno;
+        if (home_fd >= 0)
+            close(home_fd);
+        fprintf(stderr, "%s error: home of %s: %s\n", s->peer, user->name,
+                strerror(err));
+        return reply(s, "error|io-error|cannot open your home: %s",
+                     strerror(err));
+    }
+    close(s->root_fd);
+    s->root_fd = home_fd;
+    s->ledger_fd = ledger_fd;
+    s->user = user;
+    return reply(s, "ok|welcome %s", user->name);
+}
+
+/* login|NAME|PASSWORD: "ok|welcome NAME", and the session moves into
+ * NAME's home. A wrong name and a wrong password get the same answer,
+ * after the same work (check_login() in users.c): a client cannot tell
+ * which names exist. */
+static int
+do_login(struct session *s, const char *name_and_password)
+{
+    if (s->options->users == NULL)
+        return reply(s, "error|bad-request|this server has no users: no "
+                        "login needed");
+    if (s->user != NULL)
+        return reply(s, "error|bad-request|already logged in as %s",
+                     s->user->name);
+    const char *bar = strchr(name_and_password, '|');
+    if (bar == NULL)
+        return reply(s, "error|bad-request|use login|NAME|PASSWORD");
+
+    /* A name too long for any user is checked as "": no such user. */
+    char name[USER_NAME_MAX + 1] = "";
+    size_t len = (size_t)(bar - name_and_password);
+    if (len < sizeof name) {
+        memcpy(name, name_and_password, len);
+        name[len] = '\0';
+    }
+    const struct user *user = check_login(s->options->users, name, bar + 1);
+    if (user == NULL)
+        return login_failed(s);
+    return enter_home(s, user);
+}
+
+/* quota: "ok|USED|LIMIT", in bytes. USED counts the files in the home
+ * and the room the user's other sessions have reserved for uploads
+ * still running (quota.c). */
+static int
+do_quota(struct session *s)
+{
+    if (s->user == NULL)
+        return reply(s, "error|bad-request|this server has no users, and "
+                        "no quotas");
+    off_t used;
+    if (quota_used(s->ledger_fd, s->root_fd, &used) < 0)
+        return reply_errno(s, errno);
+    return reply(s, "ok|%lld|%lld", (long long)used, (long long)s->user->quota);
+}
+
+/* Before an upload of `need` more bytes: reserve room for them in the
+ * user's quota, or refuse. Returns 1 to go on (room reserved, or no
+ * quota at all), or what the refusal's reply() returned: 0, or -1 when
+ * the connection is gone. */
+static int
+reserve_room(struct session *s, off_t need)
+{
+    if (s->user == NULL)
+        return 1;
+    off_t used;
+    int fits =
+        quota_reserve(s->ledger_fd, s->root_fd, s->user->quota, need, &used);
+    if (fits < 0)
+        return reply_errno(s, errno);
+    if (fits == 0)
+        return reply(s,
+                     "error|quota-exceeded|%lld bytes do not fit: %lld "
+                     "of %lld bytes used",
+                     (long long)need, (long long)used,
+                     (long long)s->user->quota);
+    return 1;
+}
+
+/* Close a session whose client sends nothing for `seconds` (0: never).
+ * SO_RCVTIMEO makes a recv() that waits longer fail with EAGAIN (the C
+ * side of Python's conn.settimeout(seconds), which raises
+ * socket.timeout instead). SO_SNDTIMEO does the same for a send() to a
+ * client that has stopped reading: it could otherwise hold its session,
+ * and a slot of the server's limit, for ever. */
+static void
+set_idle_timeout(int fd, int seconds)
+{
+    if (seconds <= 0)
+        return;
+    struct timeval limit = {seconds, 0};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0)
+        fprintf(stderr, "%s: setsockopt SO_RCVTIMEO: %s\n", program_name,
+                strerror(errno));
+}
+
+/* The log shows every request, but never a password: the one in
+ * "login|NAME|PASSWORD" becomes "********". */
+static void
+hide_password(char *request, size_t size)
+{
+    if (strncmp(request, "login|", 6) != 0)
+        return;
+    char *bar = strchr(request + 6, '|');
+    char *password = bar != NULL ? bar + 1 : request + 6;
+    snprintf(password, size - (size_t)(password - request), "********");
 }
