@@ -71,7 +71,8 @@ stage_dirs() {
     copy_tree
     make -s -C "$TREE" stage2 >/dev/null
     make -s -C "$TREE" clean
-    [ ! -e "$TREE/server" ] && [ ! -L "$TREE/server" ]
+    [ ! -e "$TREE/server" ]
+    [ ! -L "$TREE/server" ]
     [ ! -e "$TREE/02_persistent_server/server" ]
 }
 

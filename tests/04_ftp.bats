@@ -334,7 +334,8 @@ $output"
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]
     [ -z "$(ls -A "$outside/dir")" ]
-    [ ! -e "$BATS_TEST_TMPDIR/evil" ] && [ ! -e "$BATS_TEST_TMPDIR/newdir" ]
+    [ ! -e "$BATS_TEST_TMPDIR/evil" ]
+    [ ! -e "$BATS_TEST_TMPDIR/newdir" ]
     [ ! -e /tmp/evil ]
 }
 
@@ -427,13 +428,15 @@ $output"
 
 @test "usage errors exit 2; a port in use exits 1 with a hint" {
     run with_timeout 5 "$STAGE_DIR/server" -x
-    [ "$status" -eq 2 ] && [[ "$output" == *"usage: server"* ]]
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"usage: server"* ]]
     run with_timeout 5 "$STAGE_DIR/server" -d
     [ "$status" -eq 2 ]
     run with_timeout 5 "$STAGE_DIR/server" 1 2
     [ "$status" -eq 2 ]
     run with_timeout 5 "$STAGE_DIR/client" localhost 0
-    [ "$status" -eq 2 ] && [[ "$output" == *"usage: client"* ]]
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"usage: client"* ]]
     run with_timeout 5 "$STAGE_DIR/server" -h
     [ "$status" -eq 0 ]
 
