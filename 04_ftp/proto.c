@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__linux__)
+#if defined(__linux__) && !defined(SOCKSTEP_NO_SENDFILE)
 #include <sys/sendfile.h>
 #endif
 
@@ -216,11 +216,12 @@ parse_request(char *line, size_t len, struct request *req)
  * socket inside the kernel; elsewhere a read()/send() loop does it,
  * with a 64 KiB buffer: each system call costs about the same whatever
  * its size, so big chunks mean few calls (the source article's 1 KiB
- * chunks mean 64 times as many). */
+ * chunks mean 64 times as many). Building with -DSOCKSTEP_NO_SENDFILE
+ * forces the loop on Linux too: `make bench` compares the two. */
 int
 send_file_data(int sock, int file_fd, off_t offset, off_t count)
 {
-#if defined(__linux__)
+#if defined(__linux__) && !defined(SOCKSTEP_NO_SENDFILE)
     while (count > 0) {
         size_t chunk = count > 0x40000000 ? 0x40000000 : (size_t)count;
         ssize_t n = sendfile(sock, file_fd, &offset, chunk);

@@ -8,9 +8,13 @@
 
 #include <sys/types.h>
 
-#define MAX_LINE 1024              /* bytes in a control line, '\n' included */
-#define READER_SIZE 65536          /* bytes one recv() may bring in */
-#define FILE_BUF_SIZE 65536        /* bytes per read() or recv() of file data */
+#define MAX_LINE 1024     /* bytes in a control line, '\n' included */
+#define READER_SIZE 65536 /* bytes one recv() may bring in */
+/* bytes per read() or recv() of file data; `make bench` builds the
+ * stage with -DFILE_BUF_SIZE=1024 too, the source article's size */
+#ifndef FILE_BUF_SIZE
+#define FILE_BUF_SIZE 65536
+#endif
 #define PARTIAL_PREFIX ".partial." /* unfinished uploads: see PROTOCOL.md */
 
 /*** Reading: lines, and the bytes after them ***/

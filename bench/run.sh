@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${BENCH_RUNS:-3}
-BUILD=bench/build
+BUILD=$PWD/bench/build
 CSV=$BUILD/results.csv
 SECONDS_PER_LOAD=${BENCH_LOAD_SECONDS:-2}
 FILE_MIB=${BENCH_FILE_MIB:-1024}
