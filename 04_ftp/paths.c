@@ -50,6 +50,7 @@ resolve_path(const char *cwd, const char *name, char *out, size_t out_size)
     while (*name != '\0') {
         size_t part = strcspn(name, "/");
         if (part == 2 && strncmp(name, "..", 2) == 0) {
+            /* slide:begin dotdot */
             if (len == 0)
                 return "outside the served directory";
             while (len > 0 && out[len - 1] != '/')
@@ -57,6 +58,7 @@ resolve_path(const char *cwd, const char *name, char *out, size_t out_size)
             if (len > 0)
                 len--; /* ... and the '/' before it */
             out[len] = '\0';
+            /* slide:end dotdot */
         } else if (part == 0 || (part == 1 && name[0] == '.')) {
             /* "a//b" and "./a": nothing to add */
         } else if (strncmp(name, PARTIAL_PREFIX, strlen(PARTIAL_PREFIX)) == 0) {
@@ -95,10 +97,12 @@ open_beneath(int root_fd, const char *path, int flags, mode_t mode)
         name[part] = '\0';
         path += part;
 
+        /* slide:begin nofollow */
         int last = *path == '\0';
         int fd =
             last ? openat(dir_fd, name, flags | O_NOFOLLOW, mode)
                  : openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        /* slide:end nofollow */
         /* Asked for a directory, a symbolic link gives ENOTDIR rather
          * than ELOOP: say what really stood in the way. */
         struct stat st;

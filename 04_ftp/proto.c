@@ -65,6 +65,7 @@ read_line(struct reader *r, char *line, size_t size)
             if (n <= 0)
                 return LINE_ERROR;
         }
+        /* slide:begin read_line */
         char c = r->buf[r->start++];
         if (c == '\n') {
             line[len] = '\0';
@@ -73,6 +74,7 @@ read_line(struct reader *r, char *line, size_t size)
         if (len == size - 1)
             return LINE_TOO_LONG; /* no room for this byte and the NUL */
         line[len++] = c;
+        /* slide:end read_line */
     }
 }
 
@@ -83,6 +85,7 @@ read_line(struct reader *r, char *line, size_t size)
 ssize_t
 read_some(struct reader *r, void *buf, size_t len)
 {
+    /* slide:begin read_some */
     if (r->start < r->end) {
         size_t n = r->end - r->start;
         if (n > len)
@@ -91,6 +94,7 @@ read_some(struct reader *r, void *buf, size_t len)
         r->start += n;
         return (ssize_t)n;
     }
+    /* slide:end read_some */
     ssize_t n;
     do {
         n = recv(r->fd, buf, len, 0);

@@ -285,9 +285,11 @@ do_get(struct session *s, off_t offset, const char *path)
                        "error|bad-offset|offset %lld is past the end "
                        "of the file (%lld bytes)",
                        (long long)offset, (long long)st.st_size);
+    /* slide:begin ready_then_data */
     else if (reply(s, "ready|%lld|%lld", (long long)st.st_size,
                    (long long)offset) < 0)
         result = -1;
+    /* slide:end ready_then_data */
     else if (send_file_data(s->fd, fd, offset, st.st_size - offset) < 0) {
         /* The client is owed bytes we cannot send: end the session. */
         fprintf(stderr, "%s error: sending /%s: %s\n", s->peer, path,
@@ -378,12 +380,14 @@ do_put(struct session *s, off_t size, const char *path)
         reply_errno(s, errno);
         goto close_files; /* the rest of the data is still coming: end */
     }
+    /* slide:begin atomic_put */
     /* fsync: the bytes are on disk before the name points at them, so
      * a crash cannot leave a finished-looking but empty file. */
     if (fsync(fd) < 0 || renameat(dir_fd, partial, dir_fd, name) < 0)
         result = reply_errno(s, errno);
     else
         result = reply(s, "ok|stored %lld bytes", (long long)size);
+    /* slide:end atomic_put */
 
 close_files:
     /* Part 2: the upload is over; its bytes are on disk, or never will
