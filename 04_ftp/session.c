@@ -54,6 +54,7 @@ struct session {
 };
 
 static void remember_request(struct session *s, const char *line, size_t len);
+static void close_gently(int fd);
 static int carry_out(struct session *s, const struct request *req);
 static void set_idle_timeout(int fd, int seconds);
 static void hide_password(char *request, size_t size);
@@ -108,6 +109,7 @@ serve_session(int fd, int root_fd, const char *peer,
                   "error|line-too-long|a request line is at most %d "
                   "bytes; closing the connection",
                   MAX_LINE);
+            close_gently(fd);
             return;
         }
 
@@ -123,6 +125,29 @@ serve_session(int fd, int root_fd, const char *peer,
         if (carry_out(&s, &req) < 0 || req.command == CMD_QUIT)
             return;
     }
+}
+
+/* End a connection whose client is still sending, without losing the
+ * reply just sent. Closing a socket with unread bytes in it makes the
+ * kernel send a reset (RST) instead of a polite FIN, and a reset can
+ * destroy the reply on its way. So: say we are done (shutdown(SHUT_WR)
+ * sends the FIN after the reply), then read and drop what the client
+ * still sends, for at most LINGER_BYTES or a second, and only then let
+ * the caller close. */
+#define LINGER_BYTES (1024 * 1024)
+static void
+close_gently(int fd)
+{
+    struct timeval one_second = {1, 0};
+    char buf[4096];
+    ssize_t n;
+    size_t dropped = 0;
+    shutdown(fd, SHUT_WR);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &one_second, sizeof one_second);
+    do {
+        n = recv(fd, buf, sizeof buf, 0);
+        dropped += n > 0 ? (size_t)n : 0;
+    } while ((n > 0 || (n < 0 && errno == EINTR)) && dropped < LINGER_BYTES);
 }
 
 /*** Replies ***/
