@@ -7,10 +7,17 @@
 #   make clean            remove what was built, and the ./server links
 #   make format           reformat the C sources with clang-format
 #   make check-format     fail if any C source is not formatted
+#   make bench            measure speed and memory (bench/run.sh)
+#   make slides           render the slide decks to HTML (needs node)
+#   make fuzz             fuzz stage 04's request parser (clang)
+#   make check            the heavy gates: the stage tests again under
+#                         sanitizers, valgrind and short I/O, and static
+#                         analysis (check/run says more); make check-asan
+#                         (-tsan, -valgrind, -shortio, -static) runs one
 #
 # Variables: CC=clang, CFLAGS='-O0 -g' (the language and warning flags
 # stay on), WERROR=1 (warnings become errors; CI sets it), BATS=...,
-# BATS_FLAGS=--tap.
+# BATS_FLAGS=--tap; STAGE=2 also limits make check to stage 2.
 
 STAGE_DIRS := 01_echo 02_persistent_server 03_multiclient 04_ftp 05_udp_raw
 BUILT_STAGES := $(patsubst %/Makefile,%,$(wildcard $(STAGE_DIRS:%=%/Makefile)))
@@ -65,6 +72,7 @@ test: all
 clean:
 	@for dir in $(BUILT_STAGES); do $(MAKE) -C $$dir clean || exit 1; done
 	@$(remove_stage_links)
+	rm -f $(TEST_TOOLS)
 
 format:
 	$(CLANG_FORMAT) -i $(C_SOURCES)
@@ -72,4 +80,55 @@ format:
 check-format:
 	$(CLANG_FORMAT) --dry-run -Werror $(C_SOURCES)
 
-.PHONY: all stage1 stage2 stage3 stage4 stage5 test clean format check-format
+# make check runs every check named here, in this order, each in its
+# own copy of the tree under build/check/ (the programs in the stage
+# directories are left alone). Every check is also a target of its own:
+# make check-valgrind.
+CHECKS := static asan tsan valgrind shortio fuzz
+
+check:
+	@STAGE='$(STAGE)' BATS='$(BATS)' BATS_FLAGS='$(BATS_FLAGS)' \
+		check/run $(CHECKS)
+
+$(CHECKS:%=check-%): check-%:
+	@STAGE='$(STAGE)' BATS='$(BATS)' BATS_FLAGS='$(BATS_FLAGS)' \
+		check/run $*
+
+# Test-only tools: the short-I/O shim (an LD_PRELOAD library; see
+# tests/shortio.c) and the naive client that proves it bites.
+# They take CC, CFLAGS and WERROR as the stages do.
+TEST_TOOLS := tests/shortio.so tests/naive_echo_client
+TOOL_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
+ifeq ($(WERROR),1)
+TOOL_FLAGS += -Werror
+endif
+TOOL_CFLAGS := $(or $(CFLAGS),-O2 -g)
+
+tests/shortio.so: tests/shortio.c
+	$(CC) $(TOOL_FLAGS) $(TOOL_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+tests/naive_echo_client: tests/naive_echo_client.c
+	$(CC) $(TOOL_FLAGS) $(TOOL_CFLAGS) -o $@ $<
+
+# Fuzzing stage 04's request parser (clang's libFuzzer; tests/fuzz/):
+# make fuzz runs it for FUZZ_SECONDS (default 60); make fuzz-replay
+# replays the committed corpus with any compiler.
+fuzz fuzz-replay:
+	$(MAKE) -C tests/fuzz $@
+
+# Benchmarks (bench/run.sh): measurements, never pass/fail; a few
+# minutes. BENCH_RUNS=N repeats each figure N times (default 3).
+bench: all
+	$(MAKE) -s -C bench
+	bench/run.sh
+
+# The slides: optional, never needed to build or test the C code (node
+# and npm; see slides/README.md). slides-pdf needs Chromium too.
+slides:
+	slides/render.sh
+
+slides-pdf:
+	slides/render.sh --pdf
+
+.PHONY: all stage1 stage2 stage3 stage4 stage5 test clean format check-format \
+	check $(CHECKS:%=check-%) fuzz fuzz-replay bench slides slides-pdf

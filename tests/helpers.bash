@@ -20,12 +20,21 @@
 #   stop_process PID             TERM, then KILL if it lingers
 #   fd_count PID, proc_status PID FIELD, cpu_ticks PID, child_pids PID,
 #   zombie_count PID, have_ipv6, random_file PATH BYTES, fail MESSAGE...
+#   skip_under VARIANT REASON    skip the test under that make check
+#                                variant, for one that cannot work there
 # and a teardown that stops every process the test started, by PID,
 # and prints the server logs when the test failed.
 #
 # Environment: TIMEOUT_SCALE multiplies every time limit (for slow
 # builds such as valgrind); SERVER_WRAPPER and CLIENT_WRAPPER are put in
-# front of every server and client the tests start (e.g. "valgrind -q").
+# front of every server and client the tests start (e.g. "valgrind -q");
+# SERVER_WRAPPER_FDS is how many file descriptors the server wrapper
+# keeps for itself (valgrind: 12), added to every --nofile limit so
+# that the server still gets N; SERVER_RUNTIME_THREADS is how many
+# threads a sanitizer's runtime may add to a server that starts threads
+# (ThreadSanitizer: 1); CHECK_VARIANT names the make check variant
+# running the tests (asan, tsan, valgrind, shortio), for skip_under.
+# make check sets them (see check/run).
 
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 TIMEOUT_SCALE="${TIMEOUT_SCALE:-1}"
@@ -46,6 +55,12 @@ _test_logs=() # every server log this test made
 fail() {
     printf '%s\n' "$*" >&2
     return 1
+}
+
+# skip_under VARIANT REASON: skip this test when make check runs the
+# suite under VARIANT (see CHECK_VARIANT above), saying why.
+skip_under() {
+    [ "${CHECK_VARIANT:-}" != "$1" ] || skip "$2 (make check-$1)"
 }
 
 scaled() {
@@ -103,7 +118,8 @@ log_reaches() {
 start_server() {
     local limit=()
     if [ "$1" = --nofile ]; then
-        limit=(prlimit --nofile="$2:$2")
+        local nofile=$(($2 + ${SERVER_WRAPPER_FDS:-0}))
+        limit=(prlimit --nofile="$nofile:$nofile")
         shift 2
     fi
     [ -x "$1" ] || fail "$1 is not built: run make first" || return 1
