@@ -321,6 +321,8 @@ struct progress {
     off_t total, start;      /* start: bytes we had before this transfer */
     double started, shown;   /* seconds, on a monotonic clock */
     const struct tree *tree; /* part 2: the whole tree's progress, or NULL */
+    int visible;             /* stderr is a terminal (asked once, not per
+                                chunk: a system call each time adds up) */
 };
 
 static void show_tree_progress(const struct progress *p, off_t have);
@@ -343,6 +345,7 @@ progress_begin(struct progress *p, const char *name, off_t start, off_t total,
     p->started = now();
     p->shown = 0;
     p->tree = tree;
+    p->visible = isatty(STDERR_FILENO);
 }
 
 /* progress_fn for recv_file_data: `done` counts this transfer's bytes. */
@@ -352,7 +355,7 @@ progress_show(off_t done, void *arg)
     struct progress *p = arg;
     double t = now();
     off_t have = p->start + done;
-    if (!isatty(STDERR_FILENO) || (t - p->shown < 0.1 && have < p->total))
+    if (!p->visible || (t - p->shown < 0.1 && have < p->total))
         return;
     p->shown = t;
     if (p->tree != NULL) {
