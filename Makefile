@@ -117,7 +117,7 @@ fuzz fuzz-replay:
 	$(MAKE) -C tests/fuzz $@
 
 # Benchmarks (bench/run.sh): measurements, never pass/fail; a few
-# minutes. BENCH_RUNS=N repeats each figure N times (default 3).
+# minutes. BENCH_RUNS=N repeats each figure N times (default 5).
 bench: all
 	$(MAKE) -s -C bench
 	bench/run.sh

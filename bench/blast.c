@@ -2,12 +2,13 @@
  * bench/blast.c - the loopback baseline for `make bench`: how fast can
  * this machine move a file through a TCP connection at all?
  *
- *   blast FILE
+ *   blast FILE            the reader discards what it receives
+ *   blast -o OUT FILE     the reader write()s it to OUT, as a get must
  *
- * Listens on 127.0.0.1, forks a reader that connects and discards
- * everything it receives (64 KiB recv()s), and sends FILE to it with
- * sendfile(), with nothing else in the way: no protocol, no disk
- * writes. Prints: bytes=N seconds=S mbps=M (megabytes, 10^6, a second).
+ * Listens on 127.0.0.1, forks a reader that connects and receives
+ * everything (64 KiB recv()s), and sends FILE to it with sendfile(),
+ * with nothing else in the way: no protocol, no progress, one file.
+ * Prints: bytes=N seconds=S mbps=M (megabytes, 10^6, a second).
  * Linux-only (sendfile), like the measurement it is the baseline for.
  */
 #define _GNU_SOURCE /* sendfile() is a Linux call */
@@ -41,9 +42,10 @@ now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* The reader: connect, receive until the end, discard. */
+/* The reader: connect, receive until the end; discard what arrives,
+ * or write it all to `out` when that is not -1. */
 static void
-drain(const struct sockaddr_in *addr)
+drain(const struct sockaddr_in *addr, int out)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0 || connect(fd, (const struct sockaddr *)addr, sizeof *addr))
@@ -51,15 +53,27 @@ drain(const struct sockaddr_in *addr)
     static char buf[65536];
     ssize_t n;
     while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
-        ;
+        for (ssize_t done = 0, w; out >= 0 && done < n; done += w)
+            if ((w = write(out, buf + done, (size_t)(n - done))) < 0)
+                die("write");
+    if (out >= 0 && close(out) < 0)
+        die("close");
     _exit(n < 0);
 }
 
 int
 main(int argc, char *argv[])
 {
+    int out = -1;
+    if (argc == 4 && strcmp(argv[1], "-o") == 0) {
+        out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (out < 0)
+            die(argv[2]);
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: blast FILE\n");
+        fprintf(stderr, "usage: blast [-o OUT] FILE\n");
         return 2;
     }
     int file = open(argv[1], O_RDONLY);
@@ -82,7 +96,9 @@ main(int argc, char *argv[])
     if (reader < 0)
         die("fork");
     if (reader == 0)
-        drain(&addr);
+        drain(&addr, out);
+    if (out >= 0)
+        close(out);
     int sock = accept(listener, NULL, NULL);
     if (sock < 0)
         die("accept");

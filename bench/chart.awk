@@ -1,10 +1,12 @@
-# bench/chart.awk - draws bench/build/results.csv as an SVG bar chart
-# (two panels: stage 04's transfer speeds, stage 03's requests/s at
-# 100 clients), using medians. No tools beyond awk.
+# bench/chart.awk - draws bench/build/results.csv as SVG bar charts of
+# the medians, with nothing but awk:
 #
-#   awk -f bench/chart.awk bench/build/results.csv > slides/img/bench.svg
+#   awk -v part=ftp -f bench/chart.awk bench/build/results.csv \
+#       > slides/img/bench_ftp.svg       (stage 04: speed, server CPU)
+#   awk -v part=models -f bench/chart.awk bench/build/results.csv \
+#       > slides/img/bench_models.svg    (stage 03: requests/s, memory)
 
-BEGIN { FS = "," }
+BEGIN { FS = ","; y = 0; body = "" }
 NR > 1 { v[$1 SUBSEP $2 SUBSEP $3, ++n[$1 SUBSEP $2 SUBSEP $3]] = $5 }
 
 function median(key,    i, j, t, c, a) {
@@ -20,37 +22,57 @@ function median(key,    i, j, t, c, a) {
     return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
 }
 
-# bar(y, label, value, max, unit): one labelled horizontal bar.
-function bar(y, label, value, max, unit,    w) {
-    w = max > 0 ? 420 * value / max : 0
-    printf "<text x=\"190\" y=\"%d\" text-anchor=\"end\">%s</text>\n", y + 15, label
-    printf "<rect x=\"200\" y=\"%d\" width=\"%.0f\" height=\"20\" fill=\"#4a78b5\"/>\n", y, w
-    printf "<text x=\"%.0f\" y=\"%d\">%.0f %s</text>\n", 206 + w, y + 15, value, unit
+# panel(title, count, keys, labels, unit, format): a title and one
+# horizontal bar per key ("part|variant|measure"), scaled to the largest;
+# keys and labels are lists separated by ";". Adds to body; advances y.
+function panel(title, count, keys, labels, unit, format,    k, l, i, val, max, w, f) {
+    split(keys, k, ";")
+    split(labels, l, ";")
+    max = 0
+    for (i = 1; i <= count; i++) {
+        split(k[i], f, "|")
+        val[i] = median(f[1] SUBSEP f[2] SUBSEP f[3])
+        if (val[i] > max) max = val[i]
+    }
+    body = body sprintf("<text x=\"20\" y=\"%d\" font-size=\"17\" font-weight=\"bold\">%s</text>\n", y + 28, title)
+    y += 40
+    for (i = 1; i <= count; i++) {
+        w = max > 0 ? 400 * val[i] / max : 0
+        body = body sprintf("<text x=\"220\" y=\"%d\" text-anchor=\"end\">%s</text>\n", y + 15, l[i])
+        body = body sprintf("<rect x=\"230\" y=\"%d\" width=\"%.0f\" height=\"20\" fill=\"#4a78b5\"/>\n", y, w)
+        body = body sprintf("<text x=\"%.0f\" y=\"%d\">" format " %s</text>\n", 236 + w, y + 15, val[i], unit)
+        y += 28
+    }
+    y += 10
 }
 
 END {
-    ftp_n = split("cat|sendfile-baseline|1k|64k|sendfile", ftp, "|")
-    split("cat file to /dev/null|sendfile, nothing else|stage 04, 1 KiB loop|stage 04, 64 KiB loop|stage 04, sendfile", ftp_label, "|")
-    for (i = 1; i <= ftp_n; i++) {
-        m = ftp[i] ~ /^(cat|sendfile-baseline)$/ ? "MBps" : "get-MBps"
-        ftp_v[i] = median("ftp" SUBSEP ftp[i] SUBSEP m)
-        if (ftp_v[i] > ftp_max) ftp_max = ftp_v[i]
+    if (part == "ftp") {
+        mib = median("ftp" SUBSEP "file" SUBSEP "MiB")
+        panel("Stage 04: get of a " mib " MiB file over loopback (MB/s)", 6,
+              "ftp|cat|MBps;ftp|sendfile-baseline|MBps;ftp|store-baseline|MBps;" \
+              "ftp|1k|get-MBps;ftp|64k|get-MBps;ftp|sendfile|get-MBps",
+              "cat file to /dev/null;sendfile, bytes discarded;sendfile, bytes stored;" \
+              "get, 1 KiB loop;get, 64 KiB loop;get, sendfile", "MB/s", "%.0f")
+        panel("The server's CPU time for that get (ms)", 3,
+              "ftp|1k|get-server-cpu-ms;ftp|64k|get-server-cpu-ms;ftp|sendfile|get-server-cpu-ms",
+              "1 KiB loop;64 KiB loop;sendfile", "ms", "%.0f")
+    } else if (part == "models") {
+        panel("Stage 03: echo round trips, 100 clients (requests/s)", 3,
+              "models|server-100|rps;models|server_fork-100|rps;models|server_poll-100|rps",
+              "threads (server);processes (server_fork);poll() (server_poll)", "req/s", "%.0f")
+        panel("Memory per idle client, 10,000 clients (kB)", 3,
+              "idle|server|kB-per-client-10000;idle|server_fork|kB-per-client-10000;" \
+              "idle|server_poll|kB-per-client-10000",
+              "threads (server);processes (server_fork);poll() (server_poll)", "kB", "%.1f")
+    } else {
+        print "chart.awk: set part=ftp or part=models" > "/dev/stderr"
+        exit 2
     }
-    split("server|server_fork|server_poll", model, "|")
-    split("threads (server)|processes (server_fork)|poll() (server_poll)", model_label, "|")
-    for (i = 1; i <= 3; i++) {
-        model_v[i] = median("models" SUBSEP model[i] "-100" SUBSEP "rps")
-        if (model_v[i] > model_max) model_max = model_v[i]
-    }
-
-    print "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"380\" font-family=\"sans-serif\" font-size=\"14\">"
-    print "<rect width=\"760\" height=\"380\" fill=\"white\"/>"
-    print "<text x=\"20\" y=\"28\" font-size=\"17\" font-weight=\"bold\">Stage 04: get of a file over loopback (MB/s, median)</text>"
-    for (i = 1; i <= ftp_n; i++)
-        bar(40 + 28 * (i - 1), ftp_label[i], ftp_v[i], ftp_max, "MB/s")
-    print "<text x=\"20\" y=\"228\" font-size=\"17\" font-weight=\"bold\">Stage 03: echo round trips, 100 clients (requests/s, median)</text>"
-    for (i = 1; i <= 3; i++)
-        bar(240 + 28 * (i - 1), model_label[i], model_v[i], model_max, "req/s")
-    print "<text x=\"20\" y=\"355\" font-size=\"12\" fill=\"#555\">make bench; bench/run.sh; numbers from bench/build/results.csv</text>"
+    height = y + 30
+    printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"14\">\n", height
+    printf "<rect width=\"760\" height=\"%d\" fill=\"white\"/>\n", height
+    printf "%s", body
+    printf "<text x=\"20\" y=\"%d\" font-size=\"12\" fill=\"#555\">medians of make bench (bench/build/results.csv)</text>\n", height - 12
     print "</svg>"
 }
