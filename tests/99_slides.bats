@@ -77,6 +77,18 @@ deck() {
     [ "$status" -eq 0 ] || fail "$output"
 }
 
+@test "slides: an analyser directive alone on a line is left out of a quote" {
+    copy_slides
+    # Put directives inside a region the stage 01 deck quotes.
+    sed -i 's|^\( *\)/\* Python: data = conn.recv(1024) \*/|&\n\1/* cppcheck-suppress someCheck ; why */\n\1// NOLINTNEXTLINE(some-check)|' \
+        "$COPY/01_echo/net.c"
+    grep -q 'cppcheck-suppress someCheck' "$COPY/01_echo/net.c"
+    grep -q 'NOLINTNEXTLINE(some-check)' "$COPY/01_echo/net.c"
+    run "$COPY/slides/sync.sh" --check
+    [ "$status" -eq 0 ] || fail "the directives reached the quote: $output"
+    ! grep -q -e 'cppcheck-suppress' -e 'NOLINT' "$COPY/slides/01_echo.md"
+}
+
 @test "slides: a hand edit inside a quoted block fails --check" {
     copy_slides
     sed -i 's|^serve_client(client_fd, peer);$|serve_client(client_fd, peer); /* edited */|' \
