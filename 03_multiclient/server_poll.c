@@ -56,6 +56,7 @@ static int poll_timeout(const struct watch_list *list);
 static long long now_ms(void);
 static int set_nonblocking(int fd);
 static int add_socket(struct watch_list *list, int fd, const char *peer);
+static void drop_client(struct watch_list *list, size_t i);
 static int accept_new_clients(struct watch_list *list);
 static void serve_ready_client(struct watch_list *list, size_t i);
 
@@ -69,8 +70,12 @@ main(int argc, char *argv[])
     if (listen_fd < 0)
         return 1;
     struct watch_list list = {NULL, NULL, 0, 0, 0};
-    if (set_nonblocking(listen_fd) < 0 || add_socket(&list, listen_fd, "") < 0)
+    if (set_nonblocking(listen_fd) < 0 ||
+        add_socket(&list, listen_fd, "") < 0) {
+        free(list.watch); /* one of them may have been allocated */
+        free(list.client);
         return 1;
+    }
 
     for (;;) {
         /* slide:begin poll_wait */
@@ -80,7 +85,7 @@ main(int argc, char *argv[])
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "%s: poll: %s\n", program_name, strerror(errno));
-            return 1;
+            break;
         }
         /* slide:end poll_wait */
 
@@ -89,7 +94,7 @@ main(int argc, char *argv[])
         /* slide:begin poll_dispatch */
         if ((list.watch[LISTENER].revents & POLLIN) &&
             accept_new_clients(&list) < 0)
-            return 1;
+            break;
 
         /* From the end down: dropping client i moves the last client
          * into slot i, and that one has already had its turn. */
@@ -98,6 +103,13 @@ main(int argc, char *argv[])
                 serve_ready_client(&list, i);
         /* slide:end poll_dispatch */
     }
+
+    /* Only a fatal error ends the loop. Let go of everything. */
+    while (list.count > 0)
+        drop_client(&list, list.count - 1); /* the listener last */
+    free(list.watch);
+    free(list.client);
+    return 1;
 }
 
 /*** The watch list ***/

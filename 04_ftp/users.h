@@ -25,7 +25,10 @@ struct users {
     size_t count;
 };
 
-/* Each program defines its name, for messages like "server: ...". */
+/* Each program defines its name, for messages like "server: ...". net.h
+ * declares it too, for the programs that use sockets; users.c and
+ * ftpuser.c do not include net.h. */
+// NOLINTNEXTLINE(readability-redundant-declaration)
 extern const char program_name[];
 
 int load_users(const char *file, struct users *users);

@@ -414,6 +414,7 @@ await_echo(const struct udp_client *c, const char *data, size_t len,
  * that did not fit are gone. Returns the number of bytes in buf, or -1
  * with errno set. */
 static ssize_t
+// NOLINTNEXTLINE(readability-non-const-parameter): recvmsg() fills buf
 receive_datagram(int fd, char *buf, size_t size, struct sockaddr_storage *from,
                  int *truncated)
 {

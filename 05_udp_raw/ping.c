@@ -412,7 +412,7 @@ is_our_reply(const struct pinger *p, struct packet *pkt, uint16_t seq,
         if (len < sizeof ip)
             return 0;
         memcpy(&ip, icmp, sizeof ip);
-        size_t header_len = (ip.version_ihl & 0x0fu) * 4u;
+        size_t header_len = (size_t)(ip.version_ihl & 0x0fu) * 4;
         if (header_len < sizeof ip || header_len > len)
             return 0;
         pkt->ttl = ip.ttl;

@@ -116,7 +116,7 @@ port_or_usage(const char *s)
                 s);
         usage(stderr, 2);
     }
-    return (uint16_t)atoi(s);
+    return (uint16_t)strtol(s, NULL, 10);
 }
 
 static void
@@ -245,6 +245,7 @@ build_udp(const struct datagram *d, unsigned char *udp)
     uint16_t checksum = (uint16_t)~sum;
     /* 0 in this field means "no checksum" (allowed in IPv4): a real
      * result of 0 is sent as 0xffff, its equal in one's complement. */
+    /* cppcheck-suppress knownConditionTrueFalse ; 0 when sum is 0xffff */
     header.checksum = htons(checksum == 0 ? 0xffff : checksum);
     /* slide:end pseudo_header */
     memcpy(udp, &header, sizeof header);
@@ -297,9 +298,9 @@ describe_packet(const unsigned char *packet, size_t len)
     printf("IPv4 header, %zu bytes: version %u, header length %u, total "
            "length %u,\n  id %u, ttl %u, protocol %u (UDP), checksum 0x%04x, "
            "%s -> %s\n",
-           sizeof ip, ip.version_ihl >> 4u, (ip.version_ihl & 0x0fu) * 4u,
-           ntohs(ip.total_length), ntohs(ip.id), ip.ttl, ip.protocol,
-           ntohs(ip.checksum), from, to);
+           sizeof ip, (ip.version_ihl & 0xf0u) >> 4,
+           (ip.version_ihl & 0x0fu) * 4u, ntohs(ip.total_length), ntohs(ip.id),
+           ip.ttl, ip.protocol, ntohs(ip.checksum), from, to);
     printf("UDP header, %zu bytes: source port %u, destination port %u, "
            "length %u,\n  checksum 0x%04x\n",
            sizeof udp, ntohs(udp.source_port), ntohs(udp.destination_port),
