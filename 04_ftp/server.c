@@ -378,7 +378,8 @@ block_signals(int block)
 
 /* In a new child: the parent's handlers are not for it. It has no
  * children of its own (its copy of the table lists its brothers and
- * sisters), and SIGTERM should simply end it. Then let signals in.
+ * sisters), and SIGINT or SIGTERM should simply end it: net.c's
+ * handlers, as in every program here. Then let signals in.
  * A child ends with _exit(), not exit(): exit() would also flush the
  * stdio buffers it copied from the parent, printing their contents a
  * second time, and run the parent's atexit() handlers again. */
@@ -390,7 +391,6 @@ become_child(void)
     sa.sa_handler = SIG_DFL;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGCHLD, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    install_signal_handlers();
     block_signals(0);
 }
