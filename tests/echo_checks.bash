@@ -85,29 +85,33 @@ check_ipv6() {
 }
 
 check_usage_errors() {
-    local prog args
+    local args
     for args in "-x" "1 2" "70000" "abc" "-1"; do
         # shellcheck disable=SC2086 # split the arguments on purpose
-        run with_timeout 5 "$STAGE_DIR/$SERVER_NAME" $args
+        run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/$SERVER_NAME" \
+            $args
         [ "$status" -eq 2 ] || fail "$SERVER_NAME $args: exit $status, not 2"
         [[ "$output" == *"usage: $SERVER_NAME"* ]] ||
             fail "$SERVER_NAME $args: $output"
     done
     for args in "-x" "a 1 b" "localhost 0" "localhost 70000" "localhost x"; do
         # shellcheck disable=SC2086
-        run with_timeout 5 "$STAGE_DIR/client" $args </dev/null
+        run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" $args \
+            </dev/null
         [ "$status" -eq 2 ] || fail "client $args: exit $status, not 2"
         [[ "$output" == *"usage: client"* ]] || fail "client $args: $output"
     done
-    for prog in "$SERVER_NAME" client; do
-        run with_timeout 5 "$STAGE_DIR/$prog" -h
-        [ "$status" -eq 0 ] || fail "$prog -h: exit $status"
-        [[ "$output" == "usage: $prog"* ]] || fail "$prog -h: $output"
-    done
+    run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/$SERVER_NAME" -h
+    [ "$status" -eq 0 ] || fail "$SERVER_NAME -h: exit $status"
+    [[ "$output" == "usage: $SERVER_NAME"* ]] || fail "$SERVER_NAME -h: $output"
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" -h
+    [ "$status" -eq 0 ] || fail "client -h: exit $status"
+    [[ "$output" == "usage: client"* ]] || fail "client -h: $output"
 }
 
 check_port_in_use() {
-    run with_timeout 5 "$STAGE_DIR/$SERVER_NAME" "$SERVER_PORT"
+    run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/$SERVER_NAME" \
+        "$SERVER_PORT"
     [ "$status" -eq 1 ] || fail "exit $status, not 1: $output"
     [[ "$output" == *"bind: Address already in use"* ]] || fail "$output"
     [[ "$output" == *"hint: "*"$SERVER_PORT"* ]] || fail "no hint: $output"
@@ -156,7 +160,8 @@ check_no_server() {
 check_prompt_only_on_terminal() {
     command -v script >/dev/null || skip "script(1) is not installed"
     run with_timeout 10 script -qec \
-        "'$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT" /dev/null <<<"hi"
+        "${CLIENT_WRAPPER:-} '$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT" \
+        /dev/null <<<"hi"
     [ "$status" -eq 0 ] || fail "client on a terminal: exit $status"
     [[ "$output" == *">>: "* ]] || fail "no prompt on a terminal: $output"
 }
