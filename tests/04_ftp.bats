@@ -188,7 +188,8 @@ round_trip() {
     # A 4 MiB file-size limit: the kernel kills the client (SIGXFSZ)
     # in the middle of writing the download, as abruptly as kill -9.
     run with_timeout 20 prlimit --fsize=$((4 * 1024 * 1024)) \
-        "$STAGE_DIR/client" 127.0.0.1 "$SERVER_PORT" <<<"get movie"
+        "${_client_wrapper[@]}" "$STAGE_DIR/client" 127.0.0.1 "$SERVER_PORT" \
+        <<<"get movie"
     [ "$status" -ne 0 ] || fail "the client was not stopped"
     [ ! -e "$HERE/movie" ] || fail "a partial download has the final name"
     [ "$(stat -c %s "$HERE/movie.part")" -eq $((4 * 1024 * 1024)) ]
@@ -429,21 +430,22 @@ $output"
 }
 
 @test "usage errors exit 2; a port in use exits 1 with a hint" {
-    run with_timeout 5 "$STAGE_DIR/server" -x
+    run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/server" -x
     [ "$status" -eq 2 ]
     [[ "$output" == *"usage: server"* ]]
-    run with_timeout 5 "$STAGE_DIR/server" -d
+    run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/server" -d
     [ "$status" -eq 2 ]
-    run with_timeout 5 "$STAGE_DIR/server" 1 2
+    run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/server" 1 2
     [ "$status" -eq 2 ]
-    run with_timeout 5 "$STAGE_DIR/client" localhost 0
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" localhost 0
     [ "$status" -eq 2 ]
     [[ "$output" == *"usage: client"* ]]
-    run with_timeout 5 "$STAGE_DIR/server" -h
+    run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/server" -h
     [ "$status" -eq 0 ]
 
     start_ftp_server
-    run with_timeout 5 "$STAGE_DIR/server" -d "$ROOT" "$SERVER_PORT"
+    run with_timeout 5 "${_server_wrapper[@]}" \
+        "$STAGE_DIR/server" -d "$ROOT" "$SERVER_PORT"
     [ "$status" -eq 1 ]
     [[ "$output" == *"Address already in use"*"hint:"* ]] || fail "$output"
 }

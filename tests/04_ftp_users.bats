@@ -139,7 +139,8 @@ sessions_gone() {
 ftpuser_with_password() {
     local password=$1
     shift
-    printf '%s\n' "$password" | with_timeout 10 "$STAGE_DIR/ftpuser" "$@"
+    printf '%s\n' "$password" | with_timeout 10 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/ftpuser" "$@"
 }
 
 @test "ftpuser writes salted SHA-512 hashes to a file only its owner reads, and updates in place" {
@@ -189,9 +190,10 @@ ftpuser_with_password() {
     expect_run 1 "the quota is a number of bytes"
     run ftpuser_with_password '' -f "$file" ben
     expect_run 1 "the password is empty"
-    run with_timeout 5 "$STAGE_DIR/ftpuser" -f "$file" ben </dev/null
+    run with_timeout 5 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/ftpuser" -f "$file" ben </dev/null
     expect_run 1 "no password given"
-    run with_timeout 5 "$STAGE_DIR/ftpuser" -f "$file"
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/ftpuser" -f "$file"
     expect_run 2 "usage: ftpuser"
     [ "$(cat "$file")" = "$before" ] || fail "the file changed"
 }
@@ -265,10 +267,12 @@ prompt_count_reaches() { # FILE TEXT N: does TEXT appear N times in FILE?
     check_bad_line "$(grep '^bob:' "$USERS")" "user bob is already defined"
     check_bad_line "zoe:$hash:bob/zoe:rw:1" "home bob/zoe overlaps bob's home bob"
 
-    run with_timeout 5 "$STAGE_DIR/server" -d "$ROOT" -u "$file.none" 0
+    run with_timeout 5 "${_server_wrapper[@]}" \
+        "$STAGE_DIR/server" -d "$ROOT" -u "$file.none" 0
     expect_run 1 "$file.none: No such file"
     printf '# nobody yet\n' >"$file"
-    run with_timeout 5 "$STAGE_DIR/server" -d "$ROOT" -u "$file" 0
+    run with_timeout 5 "${_server_wrapper[@]}" \
+        "$STAGE_DIR/server" -d "$ROOT" -u "$file" 0
     expect_run 1 "no users in it"
 }
 
@@ -276,7 +280,8 @@ prompt_count_reaches() { # FILE TEXT N: does TEXT appear N times in FILE?
 # comment, a blank line and bob) stops the server with REASON.
 check_bad_line() {
     printf '# users\n\n%s\n%s\n' "$(grep '^bob:' "$USERS")" "$1" >"$file"
-    run with_timeout 5 "$STAGE_DIR/server" -d "$ROOT" -u "$file" 0
+    run with_timeout 5 "${_server_wrapper[@]}" \
+        "$STAGE_DIR/server" -d "$ROOT" -u "$file" 0
     [ "$status" -eq 1 ] || fail "status $status for '$1': $output"
     [[ "$output" == *"server: $file:4: $2"* ]] ||
         fail "for '$1': expected '$2', got: $output"
@@ -749,13 +754,13 @@ served_now() {
     local opt
     for opt in "-w x" "-w -1" "-t 99999999" "-m 0" "-u"; do
         # shellcheck disable=SC2086 # the option and its value
-        run with_timeout 5 "$STAGE_DIR/server" $opt
+        run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/server" $opt
         [ "$status" -eq 2 ] || fail "server $opt: status $status"
     done
-    run with_timeout 5 "$STAGE_DIR/server" -h
+    run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/server" -h
     expect_run 0 "-u USERS_FILE"
-    run with_timeout 5 "$STAGE_DIR/ftpuser" -h
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/ftpuser" -h
     expect_run 0 "usage: ftpuser"
-    run with_timeout 5 "$STAGE_DIR/ftpuser" -x -f u a
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/ftpuser" -x -f u a
     [ "$status" -eq 2 ]
 }

@@ -206,8 +206,13 @@ drop_every_third_to_server() {
 }
 
 @test "boundaries: TCP glues three sends together, UDP keeps three datagrams" {
-    run with_timeout 10 "$STAGE_DIR/boundaries" one two three
+    run with_timeout 10 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/boundaries" one two three
     [ "$status" -eq 0 ] || fail "exit $status: $output"
+    [[ "$output" == *"UDP: 3 send()s, 3 recv()s"* ]] || fail "$output"
+    # The short-I/O shim of make check-shortio splits every TCP read, as
+    # a real network may: the TCP column is then the shim's, not Linux's.
+    [ "${CHECK_VARIANT:-}" != shortio ] || return 0
     # TCP: the same bytes, in order, but all in one read (on Linux, all
     # three sends arrive before the first recv(), which takes them all).
     # UDP: one read per send, whatever was still waiting.
@@ -218,7 +223,6 @@ drop_every_third_to_server() {
     [[ "$output" == *'recv 3                           5 bytes "three"'* ]] ||
         fail "$output"
     [[ "$output" == *"TCP: 3 send()s, 1 recv() with data"* ]] || fail "$output"
-    [[ "$output" == *"UDP: 3 send()s, 3 recv()s"* ]] || fail "$output"
 }
 
 @test "truncation: an echo longer than the receive buffer is reported, exit 1" {
@@ -250,7 +254,8 @@ drop_every_third_to_server() {
     local port=$SERVER_PORT
     stop_process "$SERVER_PID"
     # With 4 tries of 10 s, only the ICMP error can end it within 5 s.
-    run with_timeout 5 "$STAGE_DIR/client" -c -t 10 127.0.0.1 "$port" \
+    run with_timeout 5 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" -c -t 10 127.0.0.1 "$port" \
         <<<"anyone there?"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"client: recv: Connection refused"* ]] || fail "$output"
@@ -281,7 +286,8 @@ drop_every_third_to_server() {
     start_stage_server
     lines 2 >"$BATS_TEST_TMPDIR/in"
     kill -STOP "$SERVER_PID"
-    with_timeout 20 "$STAGE_DIR/client" -t 1 -r 1 127.0.0.1 "$SERVER_PORT" \
+    with_timeout 20 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" -t 1 -r 1 127.0.0.1 "$SERVER_PORT" \
         <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
         2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
     local client=$!
@@ -307,8 +313,8 @@ drop_every_third_to_server() {
     kill -STOP "$SERVER_PID"
     # Started directly, so that $! is the client's PID (it ends by
     # itself within 5 s of the server's echo; teardown stops it if not).
-    "$STAGE_DIR/client" -t 5 -r 0 127.0.0.1 "$SERVER_PORT" \
-        <<<"datagram 1" >"$BATS_TEST_TMPDIR/out" \
+    "${_client_wrapper[@]}" "$STAGE_DIR/client" -t 5 -r 0 127.0.0.1 \
+        "$SERVER_PORT" <<<"datagram 1" >"$BATS_TEST_TMPDIR/out" \
         2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
     local client=$! port
     _test_pids+=("$client")
@@ -353,7 +359,8 @@ drop_every_third_to_server() {
 
 @test "a port already in use: a clear message and a hint, exit 1" {
     start_stage_server
-    run with_timeout 5 "$STAGE_DIR/server" "$SERVER_PORT"
+    run with_timeout 5 "${_server_wrapper[@]}" \
+        "$STAGE_DIR/server" "$SERVER_PORT"
     [ "$status" -eq 1 ] || fail "exit $status, not 1: $output"
     [[ "$output" == *"server: bind: Address already in use"* ]] || fail "$output"
     [[ "$output" == *"hint: "*"UDP port $SERVER_PORT"* ]] || fail "$output"
@@ -372,7 +379,8 @@ drop_every_third_to_server() {
 @test "usage errors exit 2 with the usage line; -h exits 0" {
     local prog
     check_usage() { # PROG ARGS...: exit 2 and the usage line
-        run with_timeout 5 "$STAGE_DIR/$1" "${@:2}" </dev/null
+        wrapper_of "$1"
+        run with_timeout 5 "${WRAP[@]}" "$STAGE_DIR/$1" "${@:2}" </dev/null
         [ "$status" -eq 2 ] || fail "$*: exit $status, not 2: $output"
         [[ "$output" == *"usage: $1"* ]] || fail "$*: $output"
     }
@@ -404,7 +412,8 @@ drop_every_third_to_server() {
     check_usage boundaries $(seq 17)
     check_usage socktypes extra
     for prog in server client boundaries ping rawudp socktypes; do
-        run with_timeout 5 "$STAGE_DIR/$prog" -h
+        wrapper_of "$prog"
+        run with_timeout 5 "${WRAP[@]}" "$STAGE_DIR/$prog" -h
         [ "$status" -eq 0 ] || fail "$prog -h: exit $status"
         [[ "$output" == "usage: $prog"* ]] || fail "$prog -h: $output"
     done
@@ -418,7 +427,8 @@ drop_every_third_to_server() {
     drop_every_third_to_server
     lines 9 >"$BATS_TEST_TMPDIR/in"
     run --separate-stderr with_timeout 20 \
-        "${IN_NETNS[@]}" "$STAGE_DIR/client" -r 0 -t 0.5 \
+        "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" -r 0 -t 0.5 \
         127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
     [ "$status" -eq 1 ] || fail "exit $status: $stderr"
     [ "$output" = "$(lines 9 | sed '1d;4d;7d')" ] || fail "echoes: $output"
@@ -440,7 +450,8 @@ drop_every_third_to_server() {
     drop_every_third_to_server
     lines 9 >"$BATS_TEST_TMPDIR/in"
     run --separate-stderr with_timeout 20 \
-        "${IN_NETNS[@]}" "$STAGE_DIR/client" -r 2 -t 0.5 \
+        "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" -r 2 -t 0.5 \
         127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
     [ "$status" -eq 0 ] || fail "exit $status: $stderr"
     [ "$output" = "$(lines 9)" ] || fail "echoes: $output"
@@ -488,7 +499,8 @@ check_three_replies() {
 }
 
 @test "ping -c 3 127.0.0.1: three replies, checked, and the summary, exit 0" {
-    run with_timeout 10 "$STAGE_DIR/ping" -c 3 -i 0.2 127.0.0.1
+    run with_timeout 10 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/ping" -c 3 -i 0.2 127.0.0.1
     [ "$status" -ne 77 ] ||
         skip "this user may open no ICMP socket here (exit 77): run as root"
     check_three_replies
@@ -496,7 +508,7 @@ check_three_replies() {
 
 @test "ping through a raw socket (root, own namespace)" {
     new_netns # whose ping_group_range is "1 0": no datagram sockets
-    run with_timeout 10 "${IN_NETNS[@]}" \
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.2 127.0.0.1
     [[ "$output" == *"56 data bytes, raw socket"* ]] || fail "$output"
     check_three_replies
@@ -577,7 +589,7 @@ check_three_replies() {
                 icmp type echo-reply icmp sequence 3 icmp sequence set 9
             }
         }"
-    run with_timeout 10 "${IN_NETNS[@]}" \
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 127.0.0.1
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"56 data bytes, raw socket"* ]] || fail "$output"
@@ -599,7 +611,7 @@ check_three_replies() {
                 icmp type echo-request numgen inc mod 3 0 counter drop
             }
         }"
-    run with_timeout 10 "${IN_NETNS[@]}" \
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 127.0.0.1
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"no reply to icmp_seq=1 within 0.5 s"* ]] || fail "$output"
@@ -616,8 +628,8 @@ check_three_replies() {
 @test "rawudp: the server logs exactly the payload, from the forged source port" {
     new_netns
     start_netns_server
-    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/rawudp" -s 4242 \
-        127.0.0.1 "$SERVER_PORT" "forged hello"
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/rawudp" -s 4242 127.0.0.1 "$SERVER_PORT" "forged hello"
     [ "$status" -eq 0 ] || fail "exit $status: $output"
     [[ "$output" == *"sent 40 bytes to 127.0.0.1 port $SERVER_PORT, from port 4242"* ]] ||
         fail "$output"
@@ -628,8 +640,8 @@ check_three_replies() {
 
     # An empty datagram is still a datagram (for TCP, reading 0 bytes
     # would mean the end): the server logs it and carries on.
-    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/rawudp" -s 4343 \
-        127.0.0.1 "$SERVER_PORT" ""
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/rawudp" -s 4343 127.0.0.1 "$SERVER_PORT" ""
     [ "$status" -eq 0 ] || fail "exit $status: $output"
     wait_until 5 log_reaches 1 ':4343 sent 0 bytes: ""$'
     is_running "$SERVER_PID"
@@ -650,7 +662,7 @@ check_three_replies() {
 ### socktypes ###
 
 @test "socktypes: a row for every family and type, and SOCK_SEQPACKET at work" {
-    run with_timeout 10 "$STAGE_DIR/socktypes"
+    run with_timeout 10 "${_client_wrapper[@]}" "$STAGE_DIR/socktypes"
     [ "$status" -eq 0 ] || fail "exit $status: $output"
     local family type
     for family in AF_UNIX AF_INET AF_INET6; do
@@ -707,7 +719,7 @@ check_three_replies() {
 @test "socktypes: raw sockets for root, EPERM for anyone else" {
     need_root "switching to another user"
     local socktypes
-    run with_timeout 10 "$STAGE_DIR/socktypes"
+    run with_timeout 10 "${_client_wrapper[@]}" "$STAGE_DIR/socktypes"
     [[ "$output" != *"SOCK_RAW        IPPROTO_ICMP    no: EPERM"* ]] ||
         skip "even root may not open raw sockets here (no CAP_NET_RAW)"
     [[ "$output" =~ "AF_INET   SOCK_RAW        IPPROTO_ICMP    yes" ]] || fail "$output"

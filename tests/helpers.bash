@@ -41,6 +41,17 @@ TIMEOUT_SCALE="${TIMEOUT_SCALE:-1}"
 read -r -a _server_wrapper <<<"${SERVER_WRAPPER:-}"
 read -r -a _client_wrapper <<<"${CLIENT_WRAPPER:-}"
 
+# wrapper_of PROGRAM: set WRAP to the wrapper words for that program of
+# the stage, for tests that start it themselves: the server wrapper for
+# a server (its name starts with "server"), the client wrapper for the
+# rest. Usage: wrapper_of client; run with_timeout 5 "${WRAP[@]}" ...
+wrapper_of() {
+    case $1 in
+    server*) WRAP=("${_server_wrapper[@]}") ;;
+    *) WRAP=("${_client_wrapper[@]}") ;;
+    esac
+}
+
 # setpriv --pdeathsig KILL: the kernel kills a server if the test process
 # that started it dies without running teardown, so no server outlives
 # the suite. (Where setpriv is missing, teardown alone stops them.)
