@@ -45,6 +45,7 @@ static off_t bytes_under(int dir_fd);
 static int lock_ledger(int fd, short type);
 static off_t read_ledger(int fd, char **text, size_t *len);
 static int write_ledger(int fd, const char *text, size_t len, off_t add);
+static int unlock_ledger(int fd, char *text, int result);
 
 /* Open (creating it if missing) the ledger of a user's reservations,
  * ROOT/.quota/NAME. No user can reach it: every home is a directory
@@ -78,14 +79,9 @@ quota_used(int ledger_fd, int home_fd, off_t *used)
     size_t len;
     off_t reserved = read_ledger(ledger_fd, &text, &len);
     off_t stored = reserved < 0 ? -1 : bytes_in_home(home_fd);
-    int saved_errno = errno;
-    free(text);
-    lock_ledger(ledger_fd, F_UNLCK);
-    errno = saved_errno;
-    if (stored < 0)
-        return -1;
-    *used = stored > BYTES_MAX - reserved ? BYTES_MAX : stored + reserved;
-    return 0;
+    if (stored >= 0)
+        *used = stored > BYTES_MAX - reserved ? BYTES_MAX : stored + reserved;
+    return unlock_ledger(ledger_fd, text, stored < 0 ? -1 : 0);
 }
 
 /* An upload of `need` more bytes is about to start: reserve them for
@@ -112,11 +108,7 @@ quota_reserve(int ledger_fd, int home_fd, off_t quota, off_t need, off_t *used)
         else if (write_ledger(ledger_fd, text, len, need) == 0)
             result = 1;
     }
-    int saved_errno = errno;
-    free(text);
-    lock_ledger(ledger_fd, F_UNLCK);
-    errno = saved_errno;
-    return result;
+    return unlock_ledger(ledger_fd, text, result);
 }
 
 /* The upload has ended: remove this process's reservation (the bytes
@@ -132,11 +124,7 @@ quota_release(int ledger_fd)
     if (read_ledger(ledger_fd, &text, &len) >= 0 &&
         write_ledger(ledger_fd, text, len, 0) == 0)
         result = 0;
-    int saved_errno = errno;
-    free(text);
-    lock_ledger(ledger_fd, F_UNLCK);
-    errno = saved_errno;
-    return result;
+    return unlock_ledger(ledger_fd, text, result);
 }
 
 /*** Measuring ***/
@@ -214,6 +202,18 @@ lock_ledger(int fd, short type)
     return 0;
 }
 
+/* The end of every locked step: free read_ledger()'s text and unlock,
+ * keeping the errno of whatever failed before. Returns `result`. */
+static int
+unlock_ledger(int fd, char *text, int result)
+{
+    int saved_errno = errno;
+    free(text);
+    lock_ledger(fd, F_UNLCK);
+    errno = saved_errno;
+    return result;
+}
+
 /* Does process `pid` exist? kill() with signal 0 sends nothing, but
  * checks: ESRCH means no such process (EPERM: it exists, someone
  * else's). */
@@ -278,8 +278,9 @@ read_ledger(int fd, char **text, size_t *len)
     return reserved;
 }
 
-/* write() at an offset until all of buf is written. Returns 0, or -1
- * with errno set. */
+/* write() at an offset until all of buf is written: unlike proto.c's
+ * write_all(), it leaves the file offset alone (read_ledger() uses
+ * pread() for the same reason). Returns 0, or -1 with errno set. */
 static int
 pwrite_all(int fd, const char *buf, size_t len, off_t offset)
 {
