@@ -5,16 +5,7 @@
 # server that never lets a name reach outside its directory.
 
 load helpers
-
-STAGE_DIR="$TOP/04_ftp"
-
-setup() {
-    ROOT="$BATS_TEST_TMPDIR/root"
-    mkdir -p "$ROOT"
-    HERE="$BATS_TEST_TMPDIR/client"
-    mkdir -p "$HERE"
-    cd "$HERE"
-}
+load ftp_helpers
 
 start_ftp_server() {
     start_server "$@" "$STAGE_DIR/server" -d "$ROOT" 0
@@ -24,31 +15,6 @@ start_ftp_server() {
 # argument as its input.
 ftp() {
     printf '%s\n' "$@" | run_client 127.0.0.1 "$SERVER_PORT"
-}
-
-# Raw protocol, without our client: FTP_FD is the connection.
-raw_open() {
-    tcp_open "${1:-127.0.0.1}" "$SERVER_PORT"
-    FTP_FD=$TCP_FD
-}
-
-send_request() {
-    printf '%s\n' "$1" >&"$FTP_FD"
-}
-
-# expect_reply TEXT: the next line from the server is exactly TEXT.
-expect_reply() {
-    local line
-    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
-        fail "no reply; expected '$1'"
-    [ "$line" = "$1" ] || fail "expected '$1', got '$line'"
-}
-
-# reply_to REQUEST: send it, and put the reply line in REPLY.
-reply_to() {
-    send_request "$1"
-    IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" ||
-        fail "no reply to '$1'"
 }
 
 # --- the protocol document ---------------------------------------------

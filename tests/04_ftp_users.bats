@@ -7,8 +7,7 @@
 # saying so. The users file is made here, with ftpuser.
 
 load helpers
-
-STAGE_DIR="$TOP/04_ftp"
+load ftp_helpers
 
 # The users, made once for the whole file (ftpuser hashes each password
 # with 100000 rounds of SHA-512: about 50 ms). alice's quota is small
@@ -39,14 +38,6 @@ expect_run() {
     [[ "$output" == *"$2"* ]] || fail "no '$2' in: $output"
 }
 
-setup() {
-    ROOT="$BATS_TEST_TMPDIR/root"
-    mkdir -p "$ROOT"
-    HERE="$BATS_TEST_TMPDIR/client"
-    mkdir -p "$HERE"
-    cd "$HERE"
-}
-
 # A server with the users file, a short failed-login delay (50 ms), and
 # whatever else the test adds (-t, -m, -w).
 start_users_server() {
@@ -60,30 +51,6 @@ ftp_as() {
     shift
     printf '%s\n' "login $user $(password_of "$user")" "$@" |
         run_client 127.0.0.1 "$SERVER_PORT"
-}
-
-# Raw protocol, without our client (as in 04_ftp.bats): FTP_FD is the
-# connection.
-raw_open() {
-    tcp_open 127.0.0.1 "$SERVER_PORT"
-    FTP_FD=$TCP_FD
-}
-
-send_request() {
-    printf '%s\n' "$1" >&"$FTP_FD"
-}
-
-expect_reply() {
-    local line
-    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
-        fail "no reply; expected '$1'"
-    [ "$line" = "$1" ] || fail "expected '$1', got '$line'"
-}
-
-reply_to() {
-    send_request "$1"
-    IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" ||
-        fail "no reply to '$1'"
 }
 
 # raw_login USER: a raw connection, logged in as USER.
