@@ -36,6 +36,7 @@ static ssize_t recv_all(int fd, void *buf, size_t len);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     const char *host = DEFAULT_HOST;
     const char *port = DEFAULT_PORT;
     parse_args(argc, argv, &host, &port);
@@ -105,6 +106,8 @@ parse_args(int argc, char *argv[], const char **host, const char **port)
         *host = argv[optind];
     if (argc - optind == 2)
         *port = argv[optind + 1];
+    if (is_port_not_host(*host))
+        usage(stderr, 2);
     if (!is_port_number(*port) || strcmp(*port, "0") == 0) {
         fprintf(stderr,
                 "client: bad port '%s': use a number from 1 to "

@@ -24,6 +24,7 @@ const char program_name[] = "server";
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     const char *port = parse_server_args(argc, argv, DEFAULT_PORT);
     install_signal_handlers();
 

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netdb.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #define BUF_SIZE 16384 /* bytes per recv(); any size works, see README */
 
 static int bind_and_listen(const struct addrinfo *ai, const char **failed);
+static int is_new_connection_error(int err);
+static int is_digits(const char *s);
 
 /*** Servers ***/
 
@@ -188,13 +191,51 @@ accept_client(int listen_fd, char *peer, size_t peer_size)
             return fd;
         }
         /* slide:end accept */
-        /* A client that gave up before we accepted it is not our
-         * error: wait for the next one. */
-        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+        if (errno == EINTR)
             continue;
+        /* The connection's error, not the listener's: that client is
+         * lost, the next one may be fine. */
+        if (is_new_connection_error(errno)) {
+            fprintf(stderr,
+                    "%s: accept: %s (a client's connection failed before "
+                    "it was accepted; accepting the next)\n",
+                    program_name, strerror(errno));
+            continue;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             fprintf(stderr, "%s: accept: %s\n", program_name, strerror(errno));
         return -1;
+    }
+}
+
+/* Does accept()'s error belong to the connection it took from the
+ * queue rather than to the listening socket? ECONNABORTED: the client
+ * gave up (a reset) before we accepted it. The others: Linux's accept()
+ * passes on a network error already pending on the new connection (its
+ * client's network went down, a router said "unreachable"), and
+ * accept(2) tells TCP servers to treat these like EAGAIN and call
+ * accept() again. Exiting on them would let one client's broken route
+ * stop the server. (EHOSTDOWN and ENONET are not in POSIX.) */
+static int
+is_new_connection_error(int err)
+{
+    switch (err) {
+    case ECONNABORTED:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+#ifdef EHOSTDOWN
+    case EHOSTDOWN:
+#endif
+#ifdef ENONET
+    case ENONET:
+#endif
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -289,7 +330,44 @@ connect_to(const char *host, const char *port)
     return fd;
 }
 
+/* Is `host` a port rather than a host: digits alone, such as "9001"?
+ * getaddrinfo() would take it for an IPv4 address written as a single
+ * number (9001 is 0.0.35.41), an old form nobody means today: whoever
+ * types `./client 9001` means the port and left out the host. Returns
+ * 1 after saying so, with the command meant; 0 for any other host. */
+int
+is_port_not_host(const char *host)
+{
+    if (!is_digits(host))
+        return 0;
+    fprintf(stderr,
+            "%s: '%s' is a number, not a host name or address\n"
+            "hint: did you mean `./%s localhost %s`?\n",
+            program_name, host, program_name, host);
+    return 1;
+}
+
 /*** Both ***/
+
+/* Make sure fds 0, 1 and 2 are open: call it first thing in main().
+ * The kernel gives each new descriptor the lowest number free, so in a
+ * program started with one of them closed (`./client <&-`), the first
+ * socket would become its stdin, stdout or stderr: getline() would read
+ * the program's own socket, and printf() would write into it. /dev/null
+ * takes each closed one instead: reading it gives end of file at once,
+ * writing to it throws the bytes away. Exits 1 if even that fails. */
+void
+open_standard_fds(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue; /* open */
+        /* The fds below this one are open by now, so the lowest free
+         * number is this one: open() returns it. */
+        if (open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY) != fd)
+            exit(1);
+    }
+}
 
 /* Python: sock.sendall(data)
  * send() may take fewer bytes than asked (a short write) when the
@@ -329,6 +407,13 @@ format_address(const struct sockaddr *sa, socklen_t sa_len, char *out,
         snprintf(out, out_size, "[%s]:%s", host, port);
     else
         snprintf(out, out_size, "%s:%s", host, port);
+}
+
+/* Is `s` decimal digits alone, one or more? */
+static int
+is_digits(const char *s)
+{
+    return *s != '\0' && strspn(s, "0123456789") == strlen(s);
 }
 
 /* Is `s` a TCP port number, 0 to 65535, in plain decimal digits? */

@@ -33,6 +33,7 @@ static int start_client_thread(int client_fd, const char *peer);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     const char *port = parse_server_args(argc, argv, DEFAULT_PORT);
     install_signal_handlers();
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "password.h"
 #include "proto.h"
 #include "users.h"
@@ -45,6 +46,7 @@ static int write_users_file(const char *file, const struct user *user);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     struct options opt = {NULL, NULL, NULL, -1, NULL};
     parse_args(argc, argv, &opt);
 

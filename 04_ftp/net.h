@@ -21,8 +21,10 @@ int is_temporary_accept_error(int err);
 
 /* Clients */
 int connect_to(const char *host, const char *port);
+int is_port_not_host(const char *host);
 
 /* Both */
+void open_standard_fds(void);
 int send_all(int fd, const void *buf, size_t len);
 void format_address(const struct sockaddr *sa, socklen_t sa_len, char *out,
                     size_t out_size);

@@ -64,6 +64,7 @@ static void become_child(void);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     struct options opt = {
         .root = DEFAULT_ROOT,
         .port = DEFAULT_PORT,

@@ -55,6 +55,7 @@ static void print_side_by_side(const char **messages, int count,
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     const char *messages[MESSAGES_MAX] = {"one", "two", "three"};
     int count = parse_args(argc, argv, messages);
 

@@ -85,6 +85,7 @@ static int print_tally(const struct tally *t);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     struct udp_client c;
     parse_args(argc, argv, &c);
     if (open_client(&c) < 0)
@@ -198,6 +199,8 @@ parse_args(int argc, char *argv[], struct udp_client *c)
         c->host = argv[optind];
     if (argc - optind == 2)
         c->port = argv[optind + 1];
+    if (is_port_not_host(c->host))
+        usage(stderr, 2);
     if (!is_port_number(c->port) || strcmp(c->port, "0") == 0) {
         fprintf(stderr, "client: bad port '%s': use a number from 1 to 65535\n",
                 c->port);

@@ -1,9 +1,10 @@
 /*
- * net.c - the small helpers this stage's programs share: numbers and
- * ports from the command line, addresses, the receive timeout, giving
- * up root after opening a raw socket, a clock for timeouts and round
- * trips, and a printer that shows any bytes, NUL and all. The socket
- * calls that make each program's lesson are in that program's file.
+ * net.c - the small helpers this stage's programs share: fds 0 to 2
+ * kept open, numbers and ports from the command line, addresses, the
+ * receive timeout, giving up root after opening a raw socket, a clock
+ * for timeouts and round trips, and a printer that shows any bytes, NUL
+ * and all. The socket calls that make each program's lesson are in
+ * that program's file.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <netdb.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,33 @@
 #define SECONDS_MAX 86400.0 /* the longest timeout or interval: a day */
 
 /*** Command line ***/
+
+/* Make sure fds 0, 1 and 2 are open: call it first thing in main().
+ * The kernel gives each new descriptor the lowest number free, so in a
+ * program started with one of them closed (`./client <&-`), the first
+ * socket would become its stdin, stdout or stderr: getline() would read
+ * the program's own socket, and printf() would write into it. /dev/null
+ * takes each closed one instead: reading it gives end of file at once,
+ * writing to it throws the bytes away. Exits 1 if even that fails. */
+void
+open_standard_fds(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue; /* open */
+        /* The fds below this one are open by now, so the lowest free
+         * number is this one: open() returns it. */
+        if (open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY) != fd)
+            exit(1);
+    }
+}
+
+/* Is `s` decimal digits alone, one or more? */
+int
+is_digits(const char *s)
+{
+    return *s != '\0' && strspn(s, "0123456789") == strlen(s);
+}
 
 /* Is `s` a port number, 0 to 65535, in plain decimal digits? */
 int
@@ -64,6 +93,23 @@ parse_seconds(const char *s, double *out)
 }
 
 /*** Addresses ***/
+
+/* Is `host` a port rather than a host: digits alone, such as "9001"?
+ * getaddrinfo() would take it for an IPv4 address written as a single
+ * number (9001 is 0.0.35.41), an old form nobody means today: whoever
+ * types `./client 9001` means the port and left out the host. Returns
+ * 1 after saying so, with the command meant; 0 for any other host. */
+int
+is_port_not_host(const char *host)
+{
+    if (!is_digits(host))
+        return 0;
+    fprintf(stderr,
+            "%s: '%s' is a number, not a host name or address\n"
+            "hint: did you mean `./%s localhost %s`?\n",
+            program_name, host, program_name, host);
+    return 1;
+}
 
 /* Write "ADDRESS:PORT" for a socket address to `out`, IPv6 addresses in
  * brackets: "127.0.0.1:9001", "[::1]:9001". */

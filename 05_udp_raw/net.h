@@ -1,10 +1,11 @@
 /*
  * net.h - the helpers in net.c that this stage's programs share:
- * reading numbers from the command line, addresses, receive timeouts,
- * giving up root, a clock, and printing bytes so a person can read
- * them. The echo stages' net.c is about TCP connections; this one
- * serves datagrams and raw packets. Where a function does the same job
- * (format_address, is_port_number), its code is theirs.
+ * keeping fds 0 to 2 open, reading numbers from the command line,
+ * addresses, receive timeouts, giving up root, a clock, and printing
+ * bytes so a person can read them. The echo stages' net.c is about TCP
+ * connections; this one serves datagrams and raw packets. Where a
+ * function does the same job (open_standard_fds, format_address,
+ * is_port_number, is_port_not_host), its code is theirs.
  */
 #ifndef NET_H
 #define NET_H
@@ -30,11 +31,14 @@
 extern const char program_name[];
 
 /* Command line */
+void open_standard_fds(void);
+int is_digits(const char *s);
 int is_port_number(const char *s);
 int parse_count(const char *s, long min, long max, long *out);
 int parse_seconds(const char *s, double *out);
 
 /* Addresses */
+int is_port_not_host(const char *host);
 void format_address(const struct sockaddr *sa, socklen_t sa_len, char *out,
                     size_t out_size);
 int resolve_ipv4(const char *host, struct sockaddr_in *out);

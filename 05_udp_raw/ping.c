@@ -80,6 +80,7 @@ static void print_summary(const struct pinger *p);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     /* One line at a time, even into a pipe or a file, as it happens. */
     setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
     struct pinger p;

@@ -59,6 +59,7 @@ static void describe_packet(const unsigned char *packet, size_t len);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     struct datagram d;
     parse_args(argc, argv, &d);
 
@@ -141,6 +142,8 @@ parse_args(int argc, char *argv[], struct datagram *d)
         usage(stderr, 2);
     if (args >= 1)
         d->host = argv[optind];
+    if (is_port_not_host(d->host))
+        usage(stderr, 2);
     if (args >= 2)
         d->destination_port = port_or_usage(argv[optind + 1]);
     if (args == 3)

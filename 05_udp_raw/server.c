@@ -46,6 +46,7 @@ static void send_echo(int fd, const char *data, size_t len,
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     /* The log goes to stderr, which is unbuffered: it would take a
      * write() per piece of a line. Line-buffered, each line is one
      * write(), and arrives whole in a log file. */

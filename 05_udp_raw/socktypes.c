@@ -91,6 +91,7 @@ static int show_seqpacket(void);
 int
 main(int argc, char *argv[])
 {
+    open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
     int opt;
     while ((opt = getopt(argc, argv, "h")) != -1)
         usage(opt == 'h' ? stdout : stderr, opt == 'h' ? 0 : 2);

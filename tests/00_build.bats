@@ -94,11 +94,67 @@ stage_dirs() {
     [[ "$output" == *"apt-get install bats"* ]] || fail "$output"
 }
 
-@test "make test STAGE=N runs only that stage's tests" {
+@test "make test STAGE=N runs only that stage's tests; STAGE=build and STAGE=slides the others" {
     run make -n -C "$TOP" test STAGE=1
     [ "$status" -eq 0 ] || fail "$output"
     [[ "$output" == *"tests/01_echo.bats"* ]] || fail "$output"
     [[ "$output" != *"tests/02_"* ]] || fail "$output"
+    run make -n -C "$TOP" test STAGE=slides
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"bats  tests/99_slides.bats"* ]] || fail "$output"
+    run make -n -C "$TOP" test STAGE=build
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"bats  tests/00_build.bats"* ]] || fail "$output"
+    run make -C "$TOP" test STAGE=nine
+    [ "$status" -ne 0 ] || fail "STAGE=nine: $output"
+    [[ "$output" == *"no test files for STAGE=nine"* ]] || fail "$output"
+}
+
+# A teacher grades stage 1 while a student's stage 4 does not compile:
+# make test STAGE=1 must build and test stage 1 alone.
+@test "make test STAGE=1 builds and tests stage 1 alone: a broken 04_ftp does not stop it" {
+    copy_tree
+    printf 'this is not C\n' >>"$TREE/04_ftp/server.c"
+    run make -C "$TREE" all
+    [ "$status" -ne 0 ] || fail "make all built a broken 04_ftp: $output"
+    run make -C "$TREE" test STAGE=1 BATS_FLAGS="-f IPv4"
+    [ "$status" -eq 0 ] || fail "make test STAGE=1: status $status: $output"
+    [[ "$output" == *"ok 1 IPv4: a client at 127.0.0.1 is served"* ]] ||
+        fail "$output"
+    [[ "$output" != *04_ftp* ]] || fail "stage 04 was built: $output"
+}
+
+@test "make prints no Entering/Leaving directory lines, and nothing when up to date" {
+    copy_tree
+    cd "$TREE"
+    run make
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" != *"Entering directory"* ]] || fail "$output"
+    [[ "$output" == *"building 01_echo/"* ]] || fail "$output"
+    run make
+    [ "$status" -eq 0 ] || fail "$output"
+    [ -z "$output" ] || fail "make with nothing to do said: $output"
+    run make stage2
+    [ "$output" = "now running stage 2 (02_persistent_server): ./server ./client" ] ||
+        fail "$output"
+    run make test STAGE=slides BATS=true
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" != *"directory"* ]] || fail "$output"
+}
+
+# DESIGN.md section 3: a program started with fd 0, 1 or 2 closed must
+# not let a socket take it. Each main() starts by opening /dev/null onto
+# any that is closed (the stage tests show what happens otherwise).
+@test "every program's main() first calls open_standard_fds()" {
+    local file first missing=()
+    for file in "$TOP"/0[1-5]_*/*.c; do
+        grep -q '^main(' "$file" || continue
+        first=$(awk '/^main\(/ { getline; getline; print; exit }' "$file")
+        [[ "$first" == "    open_standard_fds();"* ]] ||
+            missing+=("${file#"$TOP"/}: $first")
+    done
+    [ "${#missing[@]}" -eq 0 ] ||
+        fail "main() starts otherwise in:" "${missing[@]/#/$'\n'  }"
 }
 
 @test "the C sources are formatted (make check-format)" {

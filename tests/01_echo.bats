@@ -86,7 +86,7 @@ start_stage_server() {
     [ "$EXIT_STATUS" -eq 0 ]
 }
 
-@test "usage errors exit 2 with the usage line; -h exits 0" {
+@test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
     check_usage_errors
 }
 
@@ -130,4 +130,18 @@ start_stage_server() {
 @test "client: the server goes away mid-session: a clear message, exit 1" {
     start_stage_server
     check_client_reports_lost_server
+}
+
+@test "fds 0-2 closed: the client acts as with /dev/null; no socket of the server takes them" {
+    start_stage_server
+    check_client_stdin_closed
+    start_stage_server # stage 01's server serves one client only
+    check_client_stdout_closed
+    check_server_std_fds_closed
+}
+
+@test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
+    check_accept_error_retried
+    wait_for_exit "$SERVER_PID" 5 # after its one client, as ever
+    [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS"
 }

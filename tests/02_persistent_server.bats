@@ -125,7 +125,7 @@ server_fds_are() {
     check_ipv6
 }
 
-@test "usage errors exit 2 with the usage line; -h exits 0" {
+@test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
     check_usage_errors
 }
 
@@ -161,4 +161,15 @@ server_fds_are() {
 
 @test "client: the server goes away mid-session: a clear message, exit 1" {
     check_client_reports_lost_server
+}
+
+@test "fds 0-2 closed: the client acts as with /dev/null; no socket of the server takes them" {
+    check_client_stdin_closed
+    check_client_stdout_closed
+    check_server_std_fds_closed
+}
+
+@test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
+    check_accept_error_retried
+    is_running "$SERVER_PID" || fail "the server exited"
 }

@@ -298,7 +298,7 @@ check_survives_epipe() {
     for_each_server check_restart_same_port
 }
 
-@test "usage errors exit 2 with the usage line; -h exits 0" {
+@test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
     local SERVER_NAME
     for SERVER_NAME in server server_fork server_poll; do
         check_usage_errors
@@ -315,4 +315,25 @@ check_survives_epipe() {
 
 @test "client: the server goes away mid-session: a clear message, exit 1" {
     for_each_server check_client_reports_lost_server
+}
+
+@test "fds 0-2 closed: the client acts as with /dev/null; no socket of the servers takes them" {
+    SERVER_NAME=server
+    start_server "$STAGE_DIR/server" 0
+    check_client_stdin_closed
+    check_client_stdout_closed
+    for SERVER_NAME in server server_fork server_poll; do
+        echo "# $SERVER_NAME"
+        check_server_std_fds_closed
+        stop_process "$SERVER_PID"
+    done
+}
+
+@test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
+    for SERVER_NAME in server server_fork server_poll; do
+        echo "# $SERVER_NAME"
+        check_accept_error_retried
+        is_running "$SERVER_PID" || fail "$SERVER_NAME exited"
+        stop_process "$SERVER_PID"
+    done
 }

@@ -426,3 +426,52 @@ $output"
     [ "$status" -eq 1 ]
     [[ "$output" == *"unknown command 'frobnicate': type help"* ]]
 }
+
+# --- fds 0-2, a HOST of digits, accept() errors (as in stages 01-03) ----
+
+@test "fds 0-2 closed: the client acts as with /dev/null; no socket of the server takes them" {
+    start_ftp_server --closed-fds
+    local fd
+    for fd in 0 2; do
+        [ "$(readlink "/proc/$SERVER_PID/fd/$fd")" = /dev/null ] ||
+            fail "server started with fds 0 and 2 closed: fd $fd is" \
+                "$(readlink "/proc/$SERVER_PID/fd/$fd"), not /dev/null"
+    done
+    local expected
+    expected=$(run_client 127.0.0.1 "$SERVER_PORT" </dev/null 2>&1)
+    run with_fd_closed 0 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" \
+        127.0.0.1 "$SERVER_PORT"
+    [ "$status" -ne 124 ] ||
+        fail "client <&-: hung; its socket took fd 0, and getline() read it"
+    [ "$status" -eq 0 ] && [ "$output" = "$expected" ] ||
+        fail "client <&-: exit $status, '$output'; </dev/null gives" \
+            "exit 0, '$expected'"
+    run with_fd_closed 1 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" \
+        127.0.0.1 "$SERVER_PORT" <<<"pwd"
+    [ "$status" -eq 0 ] && [ -z "$output" ] ||
+        fail "client >&-: exit $status, stderr '$output'"
+}
+
+@test "client: a HOST of digits alone is a usage error, with a hint" {
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" 9004 \
+        </dev/null
+    [ "$status" -eq 2 ] || fail "client 9004: exit $status: $output"
+    [[ "$output" == *"hint: did you mean \`./client localhost 9004\`?"* ]] ||
+        fail "$output"
+}
+
+@test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
+    local shim="$TOP/tests/acceptfail.so"
+    [ -f "$shim" ] || fail "tests/acceptfail.so is not built: make test builds it"
+    start_ftp_server "$(command -v env)" LD_PRELOAD="$shim"
+    raw_open
+    wait_until 5 log_reaches 1 '^acceptfail: ' ||
+        fail "tests/acceptfail.so did not bite"
+    tcp_close "$FTP_FD"
+    wait_until 5 log_reaches 1 '^server: accept: Network is unreachable' ||
+        fail "the failed accept() was not logged"
+    run ftp "pwd"
+    [ "$status" -eq 0 ] && [ "$output" = "/" ] ||
+        fail "the next client: exit $status, '$output' (accept(2): retry" \
+            "this error of the new connection, as for EAGAIN)"
+}

@@ -107,6 +107,20 @@ check_usage_errors() {
     run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" -h
     [ "$status" -eq 0 ] || fail "client -h: exit $status"
     [[ "$output" == "usage: client"* ]] || fail "client -h: $output"
+    check_numeric_host
+}
+
+# A HOST of digits alone is a port with its host left out: getaddrinfo()
+# would read 9001 as the IPv4 address 0.0.35.41.
+check_numeric_host() {
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" 9001 \
+        </dev/null
+    [ "$status" -eq 2 ] ||
+        fail "client 9001: exit $status, not 2 (a usage error: 9001 is" \
+            "no host; getaddrinfo() takes it for 0.0.35.41): $output"
+    [[ "$output" == *"hint: did you mean \`./client localhost 9001\`?"* ]] ||
+        fail "client 9001: no hint: $output"
+    [[ "$output" == *"usage: client"* ]] || fail "client 9001: $output"
 }
 
 check_port_in_use() {
@@ -238,4 +252,75 @@ check_client_reports_lost_server() {
     [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1"
     grep -Eq 'closed the connection|reset by peer|Broken pipe' \
         "$BATS_TEST_TMPDIR/err" || fail "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+}
+
+# Started with fd 0 closed (./client HOST PORT <&-), the client behaves
+# as with empty input: it connects, sends nothing, exits 0. Without
+# /dev/null on fd 0, its socket takes fd 0, and getline() reads the
+# socket: the client waits for ever for input from itself.
+check_client_stdin_closed() {
+    run with_fd_closed 0 5 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" 127.0.0.1 "$SERVER_PORT"
+    [ "$status" -ne 124 ] ||
+        fail "client <&-: hung. Its socket took fd 0, the lowest free" \
+            "number, and getline() read the socket (the classic mistake:" \
+            "nothing open on fd 0; open /dev/null there first)"
+    [ "$status" -eq 0 ] && [ -z "$output" ] ||
+        fail "client <&-: exit $status, output '$output'; expected what" \
+            "</dev/null gives: exit 0, no output"
+}
+
+# With fd 1 closed, the client's socket would take fd 1, and its echoes
+# would go back into the socket; with /dev/null there they are thrown
+# away, and the client succeeds.
+check_client_stdout_closed() {
+    run with_fd_closed 1 5 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" 127.0.0.1 "$SERVER_PORT" <<<"into the void"
+    [ "$status" -eq 0 ] && [ -z "$output" ] ||
+        fail "client >&-: exit $status, stderr '$output'; expected what" \
+            ">/dev/null gives: exit 0, nothing on stderr (fd 1 closed:" \
+            "the socket took it)"
+}
+
+# A server started with fds 0 and 2 closed finds /dev/null there, not
+# its listening socket, and serves as ever.
+check_server_std_fds_closed() {
+    start_server --closed-fds "$STAGE_DIR/$SERVER_NAME" 0
+    local fd target
+    for fd in 0 2; do
+        target=$(readlink "/proc/$SERVER_PID/fd/$fd")
+        [ "$target" = /dev/null ] ||
+            fail "$SERVER_NAME started with fds 0 and 2 closed: fd $fd is" \
+                "'$target', not /dev/null (a socket took the lowest free" \
+                "number)"
+    done
+    check_client_echoes_lines 127.0.0.1
+}
+
+# Linux's accept() can fail with an error of the connection it took
+# from the queue (ENETUNREACH: the client's network failed before the
+# server accepted it). accept(2) says to call accept() again, as for
+# EAGAIN; tests/acceptfail.so makes the first accept() fail so. The
+# server logs it and serves the next client.
+check_accept_error_retried() {
+    local shim="$TOP/tests/acceptfail.so"
+    [ -f "$shim" ] ||
+        fail "tests/acceptfail.so is not built: make test builds it," \
+            "or make tests/acceptfail.so" || return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" \
+        "$STAGE_DIR/$SERVER_NAME" 0
+    tcp_open 127.0.0.1 "$SERVER_PORT" # the connection accept() fails
+    wait_until 5 log_reaches 1 '^acceptfail: ' ||
+        fail "tests/acceptfail.so did not bite: no 'acceptfail:' line"
+    tcp_close "$TCP_FD"
+    wait_until 5 log_reaches 1 ': accept: Network is unreachable' ||
+        fail "the failed accept() was not logged"
+    local state="was still running"
+    is_running "$SERVER_PID" || state="had exited"
+    run run_client 127.0.0.1 "$SERVER_PORT" <<<"the next client"
+    [ "$status" -eq 0 ] && [ "$output" = "the next client" ] ||
+        fail "after accept() failed with ENETUNREACH the server" \
+            "$state, and the next client got: exit $status, '$output'." \
+            "That error is the new connection's, not the listener's:" \
+            "accept(2) says to retry it like EAGAIN"
 }

@@ -5,7 +5,7 @@
 #     STAGE_DIR="$TOP/02_persistent_server"
 #
 # What it gives a test:
-#   start_server [--nofile N] PROG [ARG...]
+#   start_server [--nofile N] [--closed-fds] PROG [ARG...]
 #                                start a server on port 0 (pass 0 as its
 #                                port); sets SERVER_PID, SERVER_PORT,
 #                                SERVER_LOG
@@ -13,6 +13,7 @@
 #   run_client ARG...            $STAGE_DIR/client under with_timeout
 #   tcp_open HOST PORT           raw connection via bash's /dev/tcp; sets
 #                                TCP_FD
+#   with_fd_closed FD SECS CMD...  with_timeout, and fd FD (0-2) closed
 #   wait_until SECS CMD...       poll until CMD succeeds (bounded)
 #   wait_for_line FILE REGEX SECS
 #   log_count REGEX, log_reaches N REGEX   lines of $SERVER_LOG
@@ -88,6 +89,16 @@ with_timeout() {
     timeout --kill-after=2 "$secs" "$@"
 }
 
+# with_fd_closed FD SECS CMD...: with_timeout SECS CMD, with CMD started
+# with file descriptor FD closed, as `CMD <&-` (FD 0) or `CMD >&-` (FD 1)
+# would start it. (Not `run CMD <&-`: the pipe from which run reads the
+# output would take the free fd 0.)
+with_fd_closed() {
+    local fd=$1 secs=$2
+    shift 2
+    with_timeout "$secs" sh -c "exec \"\$@\" $fd>&-" sh "$@"
+}
+
 # wait_until SECS CMD...: run CMD every 50 ms until it succeeds; fails if
 # it has not succeeded within SECS.
 wait_until() {
@@ -121,23 +132,34 @@ log_reaches() {
     [ "$(log_count "$2")" -ge "$1" ]
 }
 
-# start_server [--nofile N] PROG [ARG...]: start PROG in the background,
-# its stdout and stderr in $SERVER_LOG, and wait for its "listening on
-# ADDR:PORT" line. Sets SERVER_PID and SERVER_PORT. --nofile N limits it
-# to N open file descriptors (prlimit). fds 3 and 4 are closed in the
-# server, or bats would wait for it to exit before finishing.
+# start_server [--nofile N] [--closed-fds] PROG [ARG...]: start PROG in
+# the background, its stdout and stderr in $SERVER_LOG, and wait for its
+# "listening on ADDR:PORT" line. Sets SERVER_PID and SERVER_PORT.
+# --nofile N limits it to N open file descriptors (prlimit). --closed-fds
+# starts it with stdin and stderr closed (stdout still goes to the log).
+# fds 3 and 4 are closed in the server, or bats would wait for it to
+# exit before finishing.
 start_server() {
-    local limit=()
+    local limit=() closed_fds=0
     if [ "$1" = --nofile ]; then
         local nofile=$(($2 + ${SERVER_WRAPPER_FDS:-0}))
         limit=(prlimit --nofile="$nofile:$nofile")
         shift 2
     fi
+    if [ "$1" = --closed-fds ]; then
+        closed_fds=1
+        shift
+    fi
     [ -x "$1" ] || fail "$1 is not built: run make first" || return 1
     SERVER_LOG="$BATS_TEST_TMPDIR/server.${#_test_logs[@]}.log"
     _test_logs+=("$SERVER_LOG")
-    "${_pdeathsig[@]}" "${limit[@]}" "${_server_wrapper[@]}" "$@" \
-        </dev/null >"$SERVER_LOG" 2>&1 3>&- 4>&- &
+    if ((closed_fds)); then
+        "${_pdeathsig[@]}" "${limit[@]}" "${_server_wrapper[@]}" "$@" \
+            <&- >"$SERVER_LOG" 2>&- 3>&- 4>&- &
+    else
+        "${_pdeathsig[@]}" "${limit[@]}" "${_server_wrapper[@]}" "$@" \
+            </dev/null >"$SERVER_LOG" 2>&1 3>&- 4>&- &
+    fi
     SERVER_PID=$!
     _test_pids+=("$SERVER_PID")
 
