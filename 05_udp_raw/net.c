@@ -130,9 +130,9 @@ format_address(const struct sockaddr *sa, socklen_t sa_len, char *out,
 }
 
 /* Python: socket.gethostbyname(host)
- * The IPv4 address of `host` (ping and rawudp build IPv4 packets, so
- * an IPv6 address is no use to them). Returns 0, or -1 after printing
- * why. */
+ * The IPv4 address of `host`, for rawudp, which writes the IPv4 header
+ * itself (IP_HDRINCL is IPv4's): an IPv6 address is no use to it.
+ * Returns 0, or -1 after printing why. */
 int
 resolve_ipv4(const char *host, struct sockaddr_in *out)
 {

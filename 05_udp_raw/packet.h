@@ -64,9 +64,13 @@ struct udp_pseudo_header {
     uint16_t udp_length; /* the same as the UDP header's length */
 };
 
-/* RFC 792, an ICMP echo request or echo reply (8 bytes, then data). */
+/* RFC 792, an ICMP echo request or echo reply (8 bytes, then data).
+ * ICMPv6's echo (RFC 4443, section 4) has the same fields in the same
+ * places; only the types differ, and what the checksum covers: ICMP's,
+ * the ICMP message alone; ICMPv6's, a pseudo-header of IPv6 addresses
+ * too, so the kernel computes it (RFC 3542, section 3.1). */
 struct icmp_echo {
-    uint8_t type;        /* 8 echo request, 0 echo reply */
+    uint8_t type;        /* 8 echo request, 0 echo reply (ICMPv6: 128, 129) */
     uint8_t code;        /* 0 */
     uint16_t checksum;   /* over the whole ICMP message, data included */
     uint16_t identifier; /* which ping process this is */
@@ -75,6 +79,8 @@ struct icmp_echo {
 
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
 
 _Static_assert(sizeof(struct ipv4_header) == 20, "IPv4 header: 20 bytes");
 _Static_assert(sizeof(struct udp_header) == 8, "UDP header: 8 bytes");

@@ -357,6 +357,24 @@ drop_every_third_to_server() {
     [[ "$output" == *">>: "* ]] || fail "no prompt on a terminal: $output"
 }
 
+# As in the TCP stages: started with fd 0 closed, the client acts as
+# with empty input; its socket must not become its stdin.
+@test "fds 0-2 closed: the client acts as with /dev/null; no socket of the server takes them" {
+    start_server --closed-fds "$STAGE_DIR/server" 0
+    local fd
+    for fd in 0 2; do
+        [ "$(readlink "/proc/$SERVER_PID/fd/$fd")" = /dev/null ] ||
+            fail "server: fd $fd is $(readlink "/proc/$SERVER_PID/fd/$fd")"
+    done
+    run with_fd_closed 0 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" \
+        127.0.0.1 "$SERVER_PORT"
+    [ "$status" -ne 124 ] ||
+        fail "client <&-: hung; its socket took fd 0, and getline() read it"
+    [ "$status" -eq 0 ] &&
+        [ "$output" = "client: 0 datagrams, 0 echoed, 0 lost, 0 failed, 0 resent" ] ||
+        fail "client <&-: exit $status, '$output'"
+}
+
 @test "a port already in use: a clear message and a hint, exit 1" {
     start_stage_server
     run with_timeout 5 "${_server_wrapper[@]}" \
@@ -376,7 +394,7 @@ drop_every_third_to_server() {
     done
 }
 
-@test "usage errors exit 2 with the usage line; -h exits 0" {
+@test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
     local prog
     check_usage() { # PROG ARGS...: exit 2 and the usage line
         wrapper_of "$1"
@@ -411,6 +429,17 @@ drop_every_third_to_server() {
     check_usage boundaries -x
     check_usage boundaries $(seq 17)
     check_usage socktypes extra
+    check_usage ping -4 -6 localhost
+    # A HOST of digits alone: a port with its host left out (9005 would
+    # be the IPv4 address 0.0.35.45).
+    check_usage client 9005
+    [[ "$output" == *"hint: did you mean \`./client localhost 9005\`?"* ]] ||
+        fail "client 9005: $output"
+    check_usage rawudp 9005
+    [[ "$output" == *"hint: did you mean \`./rawudp localhost 9005\`?"* ]] ||
+        fail "rawudp 9005: $output"
+    check_usage ping 9005
+    [[ "$output" == *"hint: ICMP has no ports"* ]] || fail "ping 9005: $output"
     for prog in server client boundaries ping rawudp socktypes; do
         wrapper_of "$prog"
         run with_timeout 5 "${WRAP[@]}" "$STAGE_DIR/$prog" -h
@@ -483,13 +512,14 @@ drop_every_third_to_server() {
 
 ### ping ###
 
-# check_three_replies: after `run ping -c 3 127.0.0.1`, three replies
-# with their TTL and time, and a summary with no loss.
+# check_three_replies [ADDRESS]: after `run ping -c 3 ADDRESS` (default
+# 127.0.0.1), three replies with their TTL and time, and a summary with
+# no loss.
 check_three_replies() {
     [ "$status" -eq 0 ] || fail "ping exited $status: $output"
-    local seq
+    local seq address=${1:-127.0.0.1}
     for seq in 1 2 3; do
-        [[ "$output" =~ "64 bytes from 127.0.0.1: icmp_seq=$seq ttl=64 time="[0-9.]+" ms" ]] ||
+        [[ "$output" =~ "64 bytes from $address: icmp_seq=$seq ttl=64 time="[0-9.]+" ms" ]] ||
             fail "no reply $seq: $output"
     done
     [[ "$output" == *"3 packets transmitted, 3 received, 0% packet loss"* ]] ||
@@ -510,7 +540,7 @@ check_three_replies() {
     new_netns # whose ping_group_range is "1 0": no datagram sockets
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.2 127.0.0.1
-    [[ "$output" == *"56 data bytes, raw socket"* ]] || fail "$output"
+    [[ "$output" == *"56 data bytes, ICMP raw socket"* ]] || fail "$output"
     check_three_replies
 }
 
@@ -592,7 +622,7 @@ check_three_replies() {
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 127.0.0.1
     [ "$status" -eq 1 ] || fail "exit $status: $output"
-    [[ "$output" == *"56 data bytes, raw socket"* ]] || fail "$output"
+    [[ "$output" == *"56 data bytes, ICMP raw socket"* ]] || fail "$output"
     [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "$output"
     [[ "$output" == *"icmp_seq=2: bad checksum, reply ignored"* ]] ||
         fail "$output"
@@ -619,6 +649,90 @@ check_three_replies() {
     [[ "$output" == *"icmp_seq=3 ttl=64"* ]] || fail "$output"
     [[ "$output" == *"3 packets transmitted, 2 received, 33% packet loss"* ]] ||
         fail "$output"
+}
+
+# netns_has_ipv6: has the test's namespace the IPv6 loopback, ::1?
+netns_has_ipv6() {
+    "${IN_NETNS[@]}" grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null
+}
+
+@test "ping -6: ::1 through an ICMPv6 raw socket (root, own namespace)" {
+    new_netns
+    netns_has_ipv6 || skip "no IPv6 loopback (::1) in a new namespace here"
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/ping" -c 3 -i 0.2 ::1
+    [[ "$output" == *"PING ::1 (::1): 56 data bytes, ICMPv6 raw socket"* ]] ||
+        fail "$output"
+    check_three_replies ::1
+    # -4 and -6 allow one version only (this system's /etc/hosts decides
+    # whether localhost has both, so addresses here).
+    run with_timeout 10 "${_client_wrapper[@]}" "$STAGE_DIR/ping" -4 ::1
+    [ "$status" -eq 1 ] || fail "-4 ::1: exit $status: $output"
+    [[ "$output" == "ping: ::1: "* ]] || fail "-4 ::1: $output"
+    run with_timeout 10 "${_client_wrapper[@]}" "$STAGE_DIR/ping" -6 127.0.0.1
+    [ "$status" -eq 1 ] || fail "-6 127.0.0.1: exit $status: $output"
+}
+
+@test "ping ::1 through an ICMPv6 datagram socket, as nobody (Linux ping_group_range)" {
+    [ "$(uname -s)" = Linux ] || skip "ICMP datagram sockets are Linux's"
+    need_root "running ping as another user"
+    new_netns
+    netns_has_ipv6 || skip "no IPv6 loopback (::1) in a new namespace here"
+    local ping
+    copy_for_nobody ping
+    ping=$COPY
+    # The IPv4 setting governs ICMPv6 datagram sockets too.
+    "${IN_NETNS[@]}" sh -c \
+        "echo $NOBODY $NOBODY >/proc/sys/net/ipv4/ping_group_range"
+    run with_timeout 10 "${IN_NETNS[@]}" "${AS_NOBODY[@]}" \
+        "$ping" -c 3 -i 0.2 ::1
+    [[ "$output" == *"56 data bytes, ICMPv6 datagram socket"* ]] ||
+        fail "$output"
+    check_three_replies ::1
+}
+
+# As for IPv4 above, but ICMPv6's checksum is the kernel's to check: the
+# reply with a changed byte never reaches ping (the kernel drops it and
+# counts it in Icmp6InCsumErrors), so it is simply missing.
+@test "ping checks each ICMPv6 reply: a renumbered one is not counted, a corrupted one never arrives" {
+    new_netns
+    netns_has_ipv6 || skip "no IPv6 loopback (::1) in a new namespace here"
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                icmpv6 type echo-reply icmpv6 sequence 2 @th,64,8 set 0x41
+                icmpv6 type echo-reply icmpv6 sequence 3 icmpv6 sequence set 9
+            }
+        }"
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 ::1
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "$output"
+    [[ "$output" == *"no reply to icmp_seq=2 within 0.5 s"* ]] ||
+        fail "a corrupted ICMPv6 reply was taken: $output"
+    [[ "$output" == *"icmp_seq=9: not the reply to icmp_seq=3"* ]] ||
+        fail "$output"
+    [[ "$output" == *"3 packets transmitted, 1 received, 66% packet loss"* ]] ||
+        fail "$output"
+}
+
+# No route (a namespace with loopback alone): each sendto() fails. ping
+# says so for each request, goes on, and its summary counts them as not
+# sent rather than transmitted; exit 2, as the system's ping.
+@test "ping with no route: each request reported and not counted as sent, exit 2" {
+    new_netns
+    local host
+    for host in 192.0.2.1 2001:db8::1; do # documentation addresses
+        [ "$host" = 192.0.2.1 ] || netns_has_ipv6 || continue
+        run --separate-stderr with_timeout 10 "${IN_NETNS[@]}" \
+            "${_client_wrapper[@]}" "$STAGE_DIR/ping" -c 2 -i 0.1 "$host"
+        [ "$status" -eq 2 ] || fail "$host: exit $status: $output $stderr"
+        [[ "$stderr" == *"ping: sendto $host: icmp_seq=1: Network is unreachable"*"ping: sendto $host: icmp_seq=2: Network is unreachable"* ]] ||
+            fail "$host: stopped at the first send error? $stderr"
+        [[ "$output" == *"0 packets transmitted, 0 received, 2 not sent (send errors)"* ]] ||
+            fail "$host: the summary: $output"
+    done
 }
 
 ### rawudp ###
