@@ -249,6 +249,38 @@ drop_every_third_to_server() {
         fail "$stderr"
 }
 
+# line_of BYTES: a line of that many bytes, its newline included.
+line_of() {
+    head -c $(($1 - 1)) /dev/zero | tr '\0' u
+    echo
+}
+
+# The UDP length field has 16 bits: 65,535 bytes of header and data.
+# IPv4's total length field counts its 20-byte header as well, leaving
+# 65,507 bytes of data; IPv6's payload length does not count its header,
+# leaving 65,527 (the README's numbers).
+@test "the largest datagram: 65,507 bytes of data over IPv4, 65,527 over IPv6" {
+    start_stage_server
+    local host max
+    for host in 127.0.0.1 ::1; do
+        max=65507
+        if [ "$host" = ::1 ]; then
+            have_ipv6 || continue
+            max=65527
+        fi
+        line_of "$max" >"$BATS_TEST_TMPDIR/in"
+        run_client -r 0 "$host" "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in" \
+            >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" ||
+            fail "$host: $max bytes: $(cat "$BATS_TEST_TMPDIR/err")"
+        cmp -s "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" ||
+            fail "$host: the $max-byte echo differs"
+        run --separate-stderr run_client -r 0 "$host" "$SERVER_PORT" \
+            < <(line_of $((max + 1)))
+        [[ "$stderr" == *"$((max + 1)) bytes is too long for one UDP datagram"* ]] ||
+            fail "$host: $((max + 1)) bytes: $stderr"
+    done
+}
+
 @test "connected (-c), no server: ECONNREFUSED at once, with a hint, exit 1" {
     start_stage_server
     local port=$SERVER_PORT
