@@ -16,6 +16,10 @@
 # `make test` accepts. Marp's options live in slides/marp.config.mjs and
 # the look in slides/theme/sockstep.css; the decks carry no front matter.
 #
+# --pdf and --png need a Chinese font for the decks' 粘包 (Debian:
+# fonts-noto-cjk); the script checks with fc-list, and says how to
+# install one.
+#
 # Environment: CHROME_PATH, the browser for --pdf and --png (found on
 # PATH otherwise).
 
@@ -83,6 +87,18 @@ if [ "$pdf" = 1 ] || [ "$png" = 1 ]; then
         echo "or set CHROME_PATH to the browser's program." >&2
         exit 1
     fi
+fi
+
+# The decks have a few Chinese words (粘包); the browser draws them with
+# whichever CJK font the theme's stack names and this system has, and
+# without any, as empty boxes. fc-list (fontconfig) says whether there
+# is one; where fontconfig is missing (macOS), the system has its own.
+if [ -n "$browser" ] && command -v fc-list >/dev/null 2>&1 &&
+    [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+    echo "render.sh: no Chinese font is installed: 粘包 would come out as empty boxes." >&2
+    echo "  sudo apt-get install fonts-noto-cjk    # Debian, Ubuntu" >&2
+    echo "  sudo dnf install google-noto-sans-cjk-fonts    # Fedora" >&2
+    exit 1
 fi
 
 # shellcheck disable=SC2086 # $decks is a list of paths without spaces
