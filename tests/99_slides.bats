@@ -279,3 +279,118 @@ This one is fine: `curl http://localhost:9001/`'
     [ "$status" -eq 0 ] || fail "$output"
     [[ "$output" != *99_slides.bats* ]] || fail "$output"
 }
+
+@test "slides: make test STAGE=slides runs these tests alone" {
+    run make -n -C "$TOP" test STAGE=slides
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"tests/99_slides.bats"* ]] || fail "$output"
+    [[ "$output" != *"tests/0"* ]] || fail "$output"
+}
+
+# --- the documents' claims, checked against the tree --------------------
+
+# The documents this checks: the top README, each stage's, and the decks.
+documents() {
+    ls "$TOP"/README.md "$TOP"/0[1-9]_*/README.md "$TOP"/slides/[0-9][0-9]_*.md
+}
+
+# placed_functions DOC: "NAME FILE" for each "`NAME()` in `FILE`" (or
+# "`NAME()` (`FILE`)", "(in `FILE`)") in DOC, line breaks and all; not
+# "`NAME()` in `FILE`'s `main()`", which names a call, not a home.
+placed_functions() {
+    awk '{ text = text " " $0 }
+        END {
+            gsub(/[ \t]+/, " ", text)
+            re = "`[A-Za-z_][A-Za-z0-9_]*\\(\\)` \\(?(in )?`[A-Za-z0-9_./-]+\\.[ch]`"
+            while (match(text, re)) {
+                m = substr(text, RSTART, RLENGTH)
+                text = substr(text, RSTART + RLENGTH)
+                if (substr(text, 1, 2) == "\047s")
+                    continue
+                gsub(/[`()]/, "", m)
+                sub(/ in /, " ", m)
+                print m
+            }
+        }' "$1"
+}
+
+@test "docs: each \`function()\` a README or deck places in a file is defined in that file" {
+    local doc name file path wrong=() count=0
+    for doc in $(documents); do
+        while read -r name file; do
+            count=$((count + 1))
+            path="$(dirname "$doc")/$file" # next to the document,
+            [ -f "$path" ] || path="$TOP/$file" # or from the top
+            grep -q "^$name(" "$path" 2>/dev/null ||
+                wrong+=("${doc#"$TOP"/}: $name() is not defined in $file")
+        done < <(placed_functions "$doc")
+    done
+    [ "$count" -gt 5 ] || fail "only $count placements found: is the pattern right?"
+    [ "${#wrong[@]}" -eq 0 ] || fail "${wrong[@]/%/$'\n'}"
+}
+
+# c_names CELL: the names in a table cell's backquoted spans that a
+# grep can look for: a call (`getsockopt()`, `getsockopt(fd, ...)`) or a
+# constant (`SO_RCVTIMEO`), one a line.
+c_names() {
+    grep -o '`[A-Za-z_][A-Za-z0-9_]*' <<<"$1" | tr -d '`' | sort -u
+}
+
+@test "docs: no Python -> C row says 'not used' of a call the code makes" {
+    local doc cell name file stale=() rows=0
+    for doc in "$TOP/README.md" "$TOP/slides/00_overview.md"; do
+        while IFS= read -r cell; do
+            rows=$((rows + 1))
+            local names=() files
+            read -r -d '' -a names < <(c_names "$cell") || true
+            [ "${#names[@]}" -gt 0 ] || continue
+            # One source that uses every name the row gives: then the
+            # toolkit does use it.
+            files=$(ls "$TOP"/0[1-9]_*/*.c)
+            for name in "${names[@]}"; do
+                # shellcheck disable=SC2086 # one path per word
+                files=$(grep -lw -- "$name" $files /dev/null) || break
+            done
+            [ -z "$files" ] ||
+                stale+=("${doc#"$TOP"/}: '$cell' is used in ${files//"$TOP"\//}")
+        done < <(awk -F'|' '$4 ~ /not used/ { print $3 }' "$doc")
+    done
+    [ "$rows" -gt 0 ] || fail "no 'not used' rows found: is the pattern right?"
+    [ "${#stale[@]}" -eq 0 ] || fail "${stale[@]/%/$'\n'}"
+}
+
+@test "docs: the stage tables of README.md and the overview list exactly the stage directories, none 'being written'" {
+    local dir expected listed
+    expected=$(for dir in "$TOP"/0[1-9]_*/; do
+        [ -f "$dir/Makefile" ] && basename "$dir"
+    done)
+    listed=$(sed -n 's/^| \[\(0[1-9]_[a-z_]*\)\](.*/\1/p' "$TOP/README.md")
+    [ "$listed" = "$expected" ] ||
+        fail "README.md's stages: ${listed//$'\n'/ }; the directories:" \
+            "${expected//$'\n'/ }"
+    listed=$(sed -n 's/^| \(0[1-9]\) \([a-z_]*\) |.*/\1_\2/p' "$TOP/slides/00_overview.md")
+    [ "$listed" = "$expected" ] ||
+        fail "00_overview.md's stages: ${listed//$'\n'/ }; the directories:" \
+            "${expected//$'\n'/ }"
+    ! grep -n -i 'being written\|not written yet' "$TOP/README.md" \
+        "$TOP/slides/00_overview.md" || fail "a stage that exists is 'being written'"
+    # "Each stage is a directory with a README, a Makefile, server.c,
+    # client.c and the socket steps in net.c" (the overview).
+    local file
+    for dir in $expected; do
+        for file in README.md Makefile server.c client.c net.c; do
+            [ -f "$TOP/$dir/$file" ] || fail "$dir has no $file"
+        done
+    done
+}
+
+@test "slides: the theme's fonts fall back to a CJK font, for 粘包" {
+    grep -q '粘包' "$TOP"/slides/[0-9][0-9]_*.md || skip "no deck has Chinese"
+    local stack
+    for stack in fontStack-sansSerif fontStack-monospace; do
+        awk -v v="--$stack:" 'index($0, v) { on = 1 } on { print } on && /;/ { exit }' \
+            "$TOP/slides/theme/sockstep.css" | grep -q 'CJK' ||
+            fail "slides/theme/sockstep.css: --$stack names no CJK font:" \
+                "粘包 renders as empty boxes where no such font comes first"
+    done
+}
