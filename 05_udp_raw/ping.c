@@ -379,8 +379,10 @@ choose_target(struct pinger *p, struct icmp_socket sockets[2])
          ai = ai->ai_next)
         if (socket_for(sockets, ai->ai_family)->fd >= 0)
             chosen = ai;
-    /* If none: the socket that HOST's first address would need. */
-    const struct icmp_socket *failed = socket_for(sockets, list->ai_family);
+    /* If none: the socket that HOST's first address would need. (A
+     * getaddrinfo() that succeeds returns one address at least.) */
+    const struct icmp_socket *failed =
+        socket_for(sockets, list != NULL ? list->ai_family : AF_INET);
     p->sock.fd = -1;
     if (chosen != NULL) {
         memcpy(&p->target, chosen->ai_addr, chosen->ai_addrlen);
