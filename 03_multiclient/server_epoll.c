@@ -68,7 +68,7 @@ static int wait_timeout(const struct watch_list *list);
 static long long now_ms(void);
 static int set_nonblocking(int fd);
 static int watch(struct watch_list *list, int op, struct client *c,
-                 uint32_t events);
+                 uint32_t want);
 static struct client *add_socket(struct watch_list *list, int fd,
                                  const char *peer);
 static void drop_client(struct watch_list *list, struct client *c);
@@ -145,22 +145,22 @@ close_everything:
 
 /*** The watch list ***/
 
-/* slide:begin watch */
-/* Tell the kernel which events of c's socket to report: EPOLLIN
+/* Tell the kernel which events of c's socket to report (`want`): EPOLLIN
  * (readable), EPOLLOUT (writable) or none (0), with op EPOLL_CTL_ADD
  * for a new socket, EPOLL_CTL_MOD for one already watched. No EPOLLET:
  * level-triggered, so a socket with bytes left unread is reported
  * again by the next epoll_wait(). Returns 0, or -1 with errno set. */
+/* slide:begin watch */
 static int
-watch(struct watch_list *list, int op, struct client *c, uint32_t events)
+watch(struct watch_list *list, int op, struct client *c, uint32_t want)
 {
     struct epoll_event event;
     memset(&event, 0, sizeof event);
-    event.events = events;
+    event.events = want;
     event.data.ptr = c; /* what epoll_wait() will hand back */
     if (epoll_ctl(list->epoll_fd, op, c->fd, &event) < 0)
         return -1;
-    c->events = events;
+    c->events = want;
     return 0;
 }
 /* slide:end watch */
