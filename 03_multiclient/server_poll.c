@@ -2,8 +2,9 @@
  * 03_multiclient/server_poll.c - the echo server, every client served by
  * one thread: poll() waits until any of the sockets is ready, and the
  * loop handles whichever are. No call ever blocks, so no client can
- * hold up another. This is the design of nginx, Redis and Node.js
- * (with epoll or kqueue instead of poll: see README).
+ * hold up another. This is the design of nginx, Redis and Node.js,
+ * with epoll or kqueue instead of poll: server_epoll.c is this server
+ * with epoll, and README says why it matters.
  *
  * What to look at: main(), the event loop; serve_ready_client(), which
  * reads and echoes without blocking; and `unsent`, the echo bytes a

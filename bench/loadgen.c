@@ -153,7 +153,7 @@ run_load(struct conn *conns, int count, double seconds, const char *msg,
     qsort(latency, lat_count, sizeof *latency, by_value);
     double p50 = lat_count ? latency[lat_count / 2] : 0;
     double p99 = lat_count ? latency[lat_count * 99 / 100] : 0;
-    printf("conns=%d requests=%zu rps=%.0f p50_us=%.0f p99_us=%.0f\n", count,
+    printf("conns=%d requests=%zu rps=%.0f p50_us=%.1f p99_us=%.1f\n", count,
            lat_count, (double)lat_count / elapsed, p50 * 1e6, p99 * 1e6);
     free(watch);
     free(latency);

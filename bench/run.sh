@@ -2,7 +2,7 @@
 # bench/run.sh - what `make bench` runs: measure the toolkit, print the
 # tables, and write every measurement to bench/build/results.csv.
 #
-#   bench/run.sh [ftp] [models]     (default: both)
+#   bench/run.sh [ftp] [models] [c10k]     (default: all three)
 #
 # Loopback only; every figure is repeated BENCH_RUNS times (default 5)
 # and shown as the median with the spread (min-max). Ratios are against
@@ -17,7 +17,7 @@ CSV=$BUILD/results.csv
 SECONDS_PER_LOAD=${BENCH_LOAD_SECONDS:-2}
 FILE_MIB=${BENCH_FILE_MIB:-1024}
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(ftp models)
+[ ${#parts[@]} -gt 0 ] || parts=(ftp models c10k)
 
 mkdir -p "$BUILD"
 echo "part,variant,measure,run,value" >"$CSV"
@@ -42,9 +42,10 @@ record() { # PART VARIANT MEASURE RUN VALUE
     echo "$1,$2,$3,$4,$5" >>"$CSV"
 }
 
-# stats PART VARIANT MEASURE: "median (min-max)" of the recorded runs.
+# stats PART VARIANT MEASURE [FORMAT]: "median (min-max)" of the
+# recorded runs, each number printed with FORMAT (default %.0f).
 stats() {
-    awk -F, -v p="$1" -v v="$2" -v m="$3" '
+    awk -F, -v p="$1" -v v="$2" -v m="$3" -v f="${4:-%.0f}" '
         $1 == p && $2 == v && $3 == m { x[n++] = $5 }
         END {
             if (n == 0) { print "-"; exit }
@@ -53,7 +54,7 @@ stats() {
                     t = x[j]; x[j] = x[j-1]; x[j-1] = t
                 }
             med = n % 2 ? x[int(n/2)] : (x[n/2-1] + x[n/2]) / 2
-            printf "%.0f (%.0f-%.0f)", med, x[0], x[n-1]
+            printf f " (" f "-" f ")", med, x[0], x[n-1]
         }' "$CSV"
 }
 
@@ -311,11 +312,16 @@ memory_kb() {
     echo "$total"
 }
 
+# stage 03's idle connections against one busy client: bench/c10k.bash
+# shellcheck source=bench/c10k.bash
+. bench/c10k.bash
+
 for part in "${parts[@]}"; do
     case $part in
     ftp) bench_ftp ;;
     models) bench_models ;;
-    *) echo "bench: unknown part '$part' (ftp, models)" >&2 && exit 2 ;;
+    c10k) bench_c10k ;;
+    *) echo "bench: unknown part '$part' (ftp, models, c10k)" >&2 && exit 2 ;;
     esac
 done
 echo

@@ -48,6 +48,35 @@ stage_dirs() {
     [ "$(readlink "$TREE/client")" = 02_persistent_server/client ]
 }
 
+@test "make stage3 links all of stage 3's servers; server_epoll where epoll exists" {
+    copy_tree
+    run make -C "$TREE" stage3
+    [ "$status" -eq 0 ] || fail "$output"
+    local prog progs=(server client server_fork server_poll)
+    [ "$(uname -s)" != Linux ] || progs+=(server_epoll)
+    for prog in "${progs[@]}"; do
+        [ "$(readlink "$TREE/$prog")" = "03_multiclient/$prog" ] ||
+            fail "./$prog is not linked to 03_multiclient/$prog: $output"
+        [ -x "$TREE/$prog" ] || fail "./$prog does not run: $output"
+        [[ "$output" == *"./$prog"* ]] || fail "./$prog not named: $output"
+    done
+}
+
+@test "without <sys/epoll.h>, stage 3 builds without server_epoll and says so" {
+    cp -r "$TOP/03_multiclient" "$BATS_TEST_TMPDIR/03_multiclient"
+    local dir="$BATS_TEST_TMPDIR/03_multiclient"
+    make -s -C "$dir" clean
+    # HAVE_EPOLL is what the Makefile finds out; set, as if it found none.
+    run make -C "$dir" HAVE_EPOLL=no
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"server_epoll is not built: epoll is Linux-only"* ]] ||
+        fail "no note that server_epoll was left out: $output"
+    [ ! -e "$dir/server_epoll" ] || fail "server_epoll was built anyway"
+    run make -s -C "$dir" HAVE_EPOLL=no programs
+    [ "$output" = "server client server_fork server_poll" ] ||
+        fail "make programs: '$output'"
+}
+
 @test "make stage1 && ./server 0 works from the top level" {
     copy_tree
     make -s -C "$TREE" stage1 >/dev/null

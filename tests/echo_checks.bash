@@ -18,7 +18,10 @@ echo_via_devtcp() {
     tcp_open "$1" "$2" || return 1
     with_timeout 10 cat "$3" >&"$TCP_FD" 3>&- 4>&- &
     writer=$!
-    with_timeout 10 head -c "$size" <&"$TCP_FD" >"$4"
+    with_timeout 10 head -c "$size" <&"$TCP_FD" >"$4" ||
+        fail "sent $size bytes; $(wc -c <"$4") came back in $(scaled 10) s." \
+            "Does the server leave bytes unread and wait for more (as an" \
+            "edge-triggered epoll loop that reads once per wakeup does)?"
     wait "$writer"
     tcp_close "$TCP_FD"
 }
