@@ -5,6 +5,8 @@
 #       > slides/img/bench_ftp.svg       (stage 04: speed, server CPU)
 #   awk -v part=models -f bench/chart.awk bench/build/results.csv \
 #       > slides/img/bench_models.svg    (stage 03: requests/s, memory)
+#   awk -v part=peers -f bench/chart.awk bench/build/results.csv \
+#       > bench/build/bench_peers.svg    (stages 04, 05: the Python peers)
 
 BEGIN { FS = ","; y = 0; body = "" }
 NR > 1 { v[$1 SUBSEP $2 SUBSEP $3, ++n[$1 SUBSEP $2 SUBSEP $3]] = $5 }
@@ -65,8 +67,18 @@ END {
               "idle|server|kB-per-client-10000;idle|server_fork|kB-per-client-10000;" \
               "idle|server_poll|kB-per-client-10000",
               "threads (server);processes (server_fork);poll() (server_poll)", "kB", "%.1f")
+    } else if (part == "peers") {
+        mib = median("peers" SUBSEP "file" SUBSEP "MiB")
+        panel("get of a " mib " MiB file into a file (MB/s)", 5,
+              "peers|cat|MBps;peers|sockstep|MBps;peers|loop|MBps;" \
+              "peers|python|MBps;peers|1k|MBps",
+              "cat file > copy;sockstep (splice);sockstep, portable loop;" \
+              "Python peer;1 KiB loop (the source)", "MB/s", "%.0f")
+        panel("UDP echo, 10 clients (echoes/s)", 3,
+              "peers|udp|rps;peers|udp-q|rps;peers|udp-python|rps",
+              "sockstep, logging;sockstep -q;Python loop", "/s", "%.0f")
     } else {
-        print "chart.awk: set part=ftp or part=models" > "/dev/stderr"
+        print "chart.awk: set part=ftp, models or peers" > "/dev/stderr"
         exit 2
     }
     height = y + 30
