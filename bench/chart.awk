@@ -74,9 +74,11 @@ END {
               "peers|python|MBps;peers|1k|MBps",
               "cat file > copy;sockstep (splice);sockstep, portable loop;" \
               "Python peer;1 KiB loop (the source)", "MB/s", "%.0f")
-        panel("UDP echo, 10 clients (echoes/s)", 3,
-              "peers|udp|rps;peers|udp-q|rps;peers|udp-python|rps",
-              "sockstep, logging;sockstep -q;Python loop", "/s", "%.0f")
+        panel("UDP echo, 10 clients, 1 or 4 datagrams in flight (echoes/s)", 6,
+              "peers|udp|rps;peers|udp-q|rps;peers|udp-python|rps;" \
+              "peers|udp-w|rps;peers|udp-q-w|rps;peers|udp-python-w|rps",
+              "sockstep, logging, 1;sockstep -q, 1;Python loop, 1;" \
+              "sockstep, logging, 4;sockstep -q, 4;Python loop, 4", "/s", "%.0f")
     } else {
         print "chart.awk: set part=ftp, models or peers" > "/dev/stderr"
         exit 2
