@@ -238,10 +238,12 @@ escape_byte(unsigned char c, char out[5])
     case '\t':
         return "\\t";
     }
-    if (c < 0x80 && isprint(c))
-        snprintf(out, 5, "%c", c);
-    else
+    if (c < 0x80 && isprint(c)) {
+        out[0] = (char)c; /* by hand: snprintf() for one byte is slow */
+        out[1] = '\0';
+    } else {
         snprintf(out, 5, "\\x%02x", c);
+    }
     return out;
 }
 
@@ -257,6 +259,24 @@ print_escaped(FILE *out, const void *data, size_t len)
     for (size_t i = 0; i < len; i++)
         fputs(escape_byte(p[i], buf), out);
     putc('"', out);
+}
+
+/* The same as print_escaped(), into `out` instead of a stream: for a
+ * program that builds a whole line before it writes it. `out` needs
+ * room for ESCAPED_SIZE(len) bytes. Returns the characters written; no
+ * NUL is added. */
+size_t
+escape_into(char *out, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    char buf[5];
+    size_t used = 0;
+    out[used++] = '"';
+    for (size_t i = 0; i < len; i++)
+        for (const char *e = escape_byte(p[i], buf); *e != '\0'; e++)
+            out[used++] = *e;
+    out[used++] = '"';
+    return used;
 }
 
 /* How many characters print_escaped() prints for these bytes, quotes

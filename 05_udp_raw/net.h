@@ -51,6 +51,9 @@ int drop_privileges(void);
 /* Time and output */
 double monotonic_now(void);
 void print_escaped(FILE *out, const void *data, size_t len);
+/* escape_into() writes at most 4 characters a byte (\xff), and quotes */
+#define ESCAPED_SIZE(len) (4 * (len) + 2)
+size_t escape_into(char *out, const void *data, size_t len);
 size_t escaped_width(const void *data, size_t len);
 
 #endif

@@ -11,10 +11,11 @@
  *
  * The log has one line per datagram, the format the tests read:
  *     PEER sent N bytes: "PAYLOAD"
- * with the payload escaped as C would write it (print_escaped() in
- * net.c), and only when it is at most LOG_PAYLOAD_MAX bytes long.
+ * with the payload escaped as C would write it (escape_into() in
+ * net.c), and only when it is at most LOG_PAYLOAD_MAX bytes long. -q
+ * turns it off, to measure the echo alone (`make bench` does).
  *
- * Run:   ./server [PORT]        (default 9005; 0 picks any free port)
+ * Run:   ./server [-q] [PORT]   (default 9005; 0 picks any free port)
  * Then:  ./client localhost 9005   in another terminal.
  */
 #include <sys/types.h>
@@ -32,10 +33,13 @@
 
 #define DEFAULT_PORT "9005"
 #define LOG_PAYLOAD_MAX 64 /* bytes: longer payloads are logged by size */
+/* bytes in a log line: the address, " sent 65535 bytes: ", the payload
+ * escaped, and the newline */
+#define LOG_LINE_SIZE (ADDR_STR_SIZE + 20 + ESCAPED_SIZE(LOG_PAYLOAD_MAX) + 1)
 
 const char program_name[] = "server";
 
-static const char *parse_args(int argc, char *argv[]);
+static const char *parse_args(int argc, char *argv[], int *quiet);
 static void install_signal_handlers(void);
 static int open_udp_server(const char *port);
 static void log_datagram(const struct sockaddr *peer, socklen_t peer_len,
@@ -47,11 +51,8 @@ int
 main(int argc, char *argv[])
 {
     open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
-    /* The log goes to stderr, which is unbuffered: it would take a
-     * write() per piece of a line. Line-buffered, each line is one
-     * write(), and arrives whole in a log file. */
-    setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
-    const char *port = parse_args(argc, argv);
+    int quiet = 0;       /* -q: no line per datagram */
+    const char *port = parse_args(argc, argv, &quiet);
     install_signal_handlers();
 
     int fd = open_udp_server(port);
@@ -78,7 +79,8 @@ main(int argc, char *argv[])
             close(fd);
             return 1;
         }
-        log_datagram((struct sockaddr *)&peer, peer_len, buf, (size_t)n);
+        if (!quiet)
+            log_datagram((struct sockaddr *)&peer, peer_len, buf, (size_t)n);
 
         send_echo(fd, buf, (size_t)n, (struct sockaddr *)&peer, peer_len);
     }
@@ -89,20 +91,24 @@ main(int argc, char *argv[])
 static _Noreturn void
 usage(FILE *out, int status)
 {
-    fprintf(out, "usage: server [-h] [PORT]\n"
+    fprintf(out, "usage: server [-hq] [PORT]\n"
+                 "  -q    quiet: no log line per datagram (for measuring)\n"
                  "  PORT  UDP port to receive on (default " DEFAULT_PORT
                  "; 0 = any free port)\n");
     exit(status);
 }
 
-/* [-h] [PORT]: returns the port, as a decimal string; exits 2 on a
- * usage error. */
+/* [-hq] [PORT]: returns the port, as a decimal string, and sets *quiet
+ * for -q; exits 2 on a usage error. */
 static const char *
-parse_args(int argc, char *argv[])
+parse_args(int argc, char *argv[], int *quiet)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "h")) != -1)
-        usage(opt == 'h' ? stdout : stderr, opt == 'h' ? 0 : 2);
+    while ((opt = getopt(argc, argv, "hq")) != -1)
+        if (opt == 'q')
+            *quiet = 1;
+        else
+            usage(opt == 'h' ? stdout : stderr, opt == 'h' ? 0 : 2);
     if (argc - optind > 1)
         usage(stderr, 2);
     if (argc - optind == 0)
@@ -237,19 +243,30 @@ open_udp_server(const char *port)
 /*** The log ***/
 
 /* One line per datagram: who sent it, how big it was, and, if short,
- * what it said: [::ffff:127.0.0.1]:40512 sent 6 bytes: "hello\n" */
+ * what it said: [::ffff:127.0.0.1]:40512 sent 6 bytes: "hello\n"
+ * The line is built whole in `line`, then written with one write():
+ * one system call per datagram, and a line that reaches a log file in
+ * one piece, even when another program writes to the same file. (The
+ * first version printed it through stdio piece by piece, a call per
+ * byte of payload, and echoed half as many datagrams a second:
+ * 05_udp_raw/README.md, "Measured".) */
 static void
 log_datagram(const struct sockaddr *peer, socklen_t peer_len, const char *data,
              size_t len)
 {
     char addr[ADDR_STR_SIZE];
     format_address(peer, peer_len, addr, sizeof addr);
-    fprintf(stderr, "%s sent %zu byte%s", addr, len, len == 1 ? "" : "s");
-    if (len <= LOG_PAYLOAD_MAX) {
-        fputs(": ", stderr);
-        print_escaped(stderr, data, len);
-    }
-    fputc('\n', stderr);
+    char line[LOG_LINE_SIZE];
+    int used =
+        snprintf(line, sizeof line, "%s sent %zu byte%s%s", addr, len,
+                 len == 1 ? "" : "s", len <= LOG_PAYLOAD_MAX ? ": " : "");
+    if (used < 0 || (size_t)used >= sizeof line)
+        return; /* cannot happen: LOG_LINE_SIZE has room for it all */
+    if (len <= LOG_PAYLOAD_MAX)
+        used += (int)escape_into(line + used, data, len);
+    line[used++] = '\n';
+    if (write(STDERR_FILENO, line, (size_t)used) < 0)
+        return; /* a log line lost is no reason to stop echoing */
 }
 
 /*** The echo ***/

@@ -8,6 +8,8 @@
 #   awk -v part=c10k -f bench/chart.awk bench/build/results.csv \
 #       > slides/img/bench_c10k.svg      (stage 03: latency against idle
 #                                         connections, a line chart)
+#   awk -v part=peers -f bench/chart.awk bench/build/results.csv \
+#       > bench/build/bench_peers.svg    (stages 04, 05: the Python peers)
 
 BEGIN { FS = ","; y = 0; body = "" }
 NR > 1 { v[$1 SUBSEP $2 SUBSEP $3, ++n[$1 SUBSEP $2 SUBSEP $3]] = $5 }
@@ -162,8 +164,20 @@ END {
               "server;server_poll;server_epoll",
               "threads (server);poll() (server_poll);epoll (server_epoll)",
               "p50_us", "µs")
+    } else if (part == "peers") {
+        mib = median("peers" SUBSEP "file" SUBSEP "MiB")
+        panel("get of a " mib " MiB file into a file (MB/s)", 5,
+              "peers|cat|MBps;peers|sockstep|MBps;peers|loop|MBps;" \
+              "peers|python|MBps;peers|1k|MBps",
+              "cat file > copy;sockstep (splice);sockstep, portable loop;" \
+              "Python peer;1 KiB loop (the source)", "MB/s", "%.0f")
+        panel("UDP echo, 10 clients, 1 or 4 datagrams in flight (echoes/s)", 6,
+              "peers|udp|rps;peers|udp-q|rps;peers|udp-python|rps;" \
+              "peers|udp-w|rps;peers|udp-q-w|rps;peers|udp-python-w|rps",
+              "sockstep, logging, 1;sockstep -q, 1;Python loop, 1;" \
+              "sockstep, logging, 4;sockstep -q, 4;Python loop, 4", "/s", "%.0f")
     } else {
-        print "chart.awk: set part=ftp, models or c10k" > "/dev/stderr"
+        print "chart.awk: set part=ftp, models, c10k or peers" > "/dev/stderr"
         exit 2
     }
     height = y + 30

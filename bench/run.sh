@@ -2,7 +2,7 @@
 # bench/run.sh - what `make bench` runs: measure the toolkit, print the
 # tables, and write every measurement to bench/build/results.csv.
 #
-#   bench/run.sh [ftp] [models] [c10k]     (default: all three)
+#   bench/run.sh [ftp] [models] [c10k] [peers]     (default: all four)
 #
 # Loopback only; every figure is repeated BENCH_RUNS times (default 5)
 # and shown as the median with the spread (min-max). Ratios are against
@@ -17,7 +17,7 @@ CSV=$BUILD/results.csv
 SECONDS_PER_LOAD=${BENCH_LOAD_SECONDS:-2}
 FILE_MIB=${BENCH_FILE_MIB:-1024}
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(ftp models c10k)
+[ ${#parts[@]} -gt 0 ] || parts=(ftp models c10k peers)
 
 mkdir -p "$BUILD"
 echo "part,variant,measure,run,value" >"$CSV"
@@ -155,7 +155,8 @@ bench_ftp() {
     echo " bytes discarded; ... and store it: blast -o, the receiver writes"
     echo " them to a file, as get must. 1k, 64k: the stage 04 server with a"
     echo " read()/send() loop of that buffer; sendfile: as its Makefile"
-    echo " builds it. Goal: get >= 90% of the sendfile baseline.)"
+    echo " builds it, sendfile() to send and splice() to receive."
+    echo " Goal: get >= 90% of the sendfile baseline.)"
 }
 
 # mbps BYTES COMMAND...: run it; megabytes (10^6) a second for BYTES.
@@ -315,13 +316,16 @@ memory_kb() {
 # stage 03's idle connections against one busy client: bench/c10k.bash
 # shellcheck source=bench/c10k.bash
 . bench/c10k.bash
+# shellcheck source=bench/peers.sh
+. bench/peers.sh # bench_peers: sockstep against the Python peers
 
 for part in "${parts[@]}"; do
     case $part in
     ftp) bench_ftp ;;
     models) bench_models ;;
     c10k) bench_c10k ;;
-    *) echo "bench: unknown part '$part' (ftp, models, c10k)" >&2 && exit 2 ;;
+    peers) bench_peers ;;
+    *) echo "bench: unknown part '$part' (ftp, models, c10k, peers)" >&2 && exit 2 ;;
     esac
 done
 echo

@@ -161,6 +161,17 @@ drop_every_third_to_server() {
     [ "$(log_count '^\[::ffff:127\.0\.0\.1\]:[0-9]+ sent 12 bytes: "second line\\n"$')" -eq 1 ]
 }
 
+@test "server -q: every datagram is echoed, none is logged" {
+    start_server "$STAGE_DIR/server" -q 0
+    run --separate-stderr run_client 127.0.0.1 "$SERVER_PORT" <<<$'one\ntwo'
+    [ "$status" -eq 0 ] && [ "$output" = $'one\ntwo' ] ||
+        fail "with -q: exit $status, echo '$output': $stderr"
+    # The server logs a datagram before it echoes it: with both echoes
+    # back, a line for each would be in the log by now.
+    [ "$(log_count ' sent ')" -eq 0 ] ||
+        fail "-q should log no datagram; the log:" "$(tail -n 20 "$SERVER_LOG")"
+}
+
 @test "IPv6: a client at ::1 is answered" {
     have_ipv6 || skip "this system has no IPv6 loopback (::1)"
     start_stage_server

@@ -7,7 +7,7 @@
  * or that EINTR cannot happen, fails under it; loopback hides all three.
  *
  * What it shims: read, write, recv, send, recvfrom, sendto, readv,
- * writev, recvmsg, sendmsg and sendfile, only on stream sockets (TCP,
+ * writev, recvmsg, sendmsg, sendfile and splice, only on stream sockets (TCP,
  * and Unix stream sockets). Files, pipes and terminals pass through
  * untouched: on them short reads and EINTR are not what a lesson is
  * about, and a program may rightly assume a regular file reads whole.
@@ -80,6 +80,8 @@ static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 #ifdef __linux__
 static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+static ssize_t (*real_splice)(int, off64_t *, int, off64_t *, size_t,
+                              unsigned int);
 #endif
 #ifdef __GLIBC__
 static ssize_t (*real_sendfile64)(int, int, off64_t *, size_t);
@@ -134,6 +136,7 @@ shortio_init(void)
     FIND_REAL(sendmsg);
 #ifdef __linux__
     FIND_REAL(sendfile);
+    FIND_REAL(splice);
 #endif
 #ifdef __GLIBC__
     FIND_REAL(sendfile64);
@@ -394,6 +397,24 @@ sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
     if (interrupt_now(out_fd, 0))
         return -1;
     return real_sendfile(out_fd, in_fd, offset, chunk(count));
+}
+#endif
+
+#ifdef __linux__
+/* splice() from or to a socket (one end is a pipe): a few bytes at a
+ * time, as recv() and send() move them. */
+ssize_t
+splice(int in_fd, off64_t *in_off, int out_fd, off64_t *out_off, size_t len,
+       unsigned int flags)
+{
+    int sock = is_stream_socket(in_fd) ? in_fd : out_fd;
+    if (len == 0 || !is_stream_socket(sock))
+        return real_splice(in_fd, in_off, out_fd, out_off, len, flags);
+    if (sock == out_fd)
+        no_nagle(sock);
+    if (interrupt_now(sock, (flags & SPLICE_F_NONBLOCK) ? MSG_DONTWAIT : 0))
+        return -1;
+    return real_splice(in_fd, in_off, out_fd, out_off, chunk(len), flags);
 }
 #endif
 
