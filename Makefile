@@ -104,7 +104,7 @@ clean:
 	@for dir in $(BUILT_STAGES); do \
 		$(MAKE) --no-print-directory -C $$dir clean || exit 1; done
 	@$(remove_stage_links)
-	rm -f $(TEST_TOOLS) $(CHECK_TOOLS)
+	rm -f $(TEST_TOOLS)
 
 format:
 	$(CLANG_FORMAT) -i $(C_SOURCES)
@@ -126,24 +126,10 @@ $(CHECKS:%=check-%): check-%:
 	@STAGE='$(STAGE)' BATS='$(BATS)' BATS_FLAGS='$(BATS_FLAGS)' \
 		check/run $*
 
-# Test-only tools: the short-I/O shim (an LD_PRELOAD library; see
-# tests/shortio.c) and the naive client that proves it bites, for make
-# check; and the accept() failure that the stage tests inject
-# (tests/acceptfail.c), which make test builds. They take CC, CFLAGS and
-# WERROR as the stages do.
-TEST_TOOLS := tests/acceptfail.so
-CHECK_TOOLS := tests/shortio.so tests/naive_echo_client
-TOOL_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
-ifeq ($(WERROR),1)
-TOOL_FLAGS += -Werror
-endif
-TOOL_CFLAGS := $(or $(CFLAGS),-O2 -g)
-
-tests/shortio.so tests/acceptfail.so: tests/%.so: tests/%.c
-	$(CC) $(TOOL_FLAGS) $(TOOL_CFLAGS) -shared -fPIC -o $@ $< -ldl
-
-tests/naive_echo_client: tests/naive_echo_client.c
-	$(CC) $(TOOL_FLAGS) $(TOOL_CFLAGS) -o $@ $<
+# Test-only tools (LD_PRELOAD libraries such as the short-I/O shim, and
+# the naive client that proves the shim bites): tests/tools.mk, which
+# every lab hand-out's Makefile includes too. make test builds them.
+include tests/tools.mk
 
 # Fuzzing stage 04's request parser (clang's libFuzzer; tests/fuzz/):
 # make fuzz runs it for FUZZ_SECONDS (default 60); make fuzz-replay

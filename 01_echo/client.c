@@ -157,6 +157,7 @@ echo_line(int fd, const char *line, size_t len)
 static ssize_t
 recv_all(int fd, void *buf, size_t len)
 {
+    /* lab:begin recv_all */
     char *p = buf;
     /* slide:begin recv_all */
     size_t got = 0;
@@ -172,4 +173,5 @@ recv_all(int fd, void *buf, size_t len)
     }
     /* slide:end recv_all */
     return (ssize_t)got;
+    /* lab:end recv_all */
 }

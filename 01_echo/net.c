@@ -180,6 +180,7 @@ bind_and_listen(const struct addrinfo *ai, const char **failed)
 int
 accept_client(int listen_fd, char *peer, size_t peer_size)
 {
+    /* lab:begin accept */
     for (;;) {
         /* slide:begin accept */
         struct sockaddr_storage addr;
@@ -206,6 +207,7 @@ accept_client(int listen_fd, char *peer, size_t peer_size)
             fprintf(stderr, "%s: accept: %s\n", program_name, strerror(errno));
         return -1;
     }
+    /* lab:end accept */
 }
 
 /* Does accept()'s error belong to the connection it took from the
@@ -257,6 +259,7 @@ is_temporary_accept_error(int err)
 void
 serve_client(int client_fd, const char *peer)
 {
+    /* lab:begin serve_client */
     char buf[BUF_SIZE];
     for (;;) {
         /* slide:begin serve_loop */
@@ -278,6 +281,7 @@ serve_client(int client_fd, const char *peer)
         }
         /* slide:end serve_loop */
     }
+    /* lab:end serve_client */
 }
 
 /*** Clients ***/
@@ -302,6 +306,7 @@ connect_to(const char *host, const char *port)
         return -1;
     }
 
+    /* lab:begin connect_loop */
     /* slide:begin connect_loop */
     int fd = -1;
     for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
@@ -316,6 +321,7 @@ connect_to(const char *host, const char *port)
         errno = saved_errno;
     }
     /* slide:end connect_loop */
+    /* lab:end connect_loop */
     freeaddrinfo(list);
 
     if (fd < 0) {
@@ -376,6 +382,7 @@ open_standard_fds(void)
 int
 send_all(int fd, const void *buf, size_t len)
 {
+    /* lab:begin send_all */
     /* slide:begin send_all */
     const char *p = buf;
     while (len > 0) {
@@ -389,6 +396,7 @@ send_all(int fd, const void *buf, size_t len)
     }
     return 0;
     /* slide:end send_all */
+    /* lab:end send_all */
 }
 
 /* Write "ADDRESS:PORT" for a socket address to `out`, IPv6 addresses in

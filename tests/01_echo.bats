@@ -2,6 +2,12 @@
 # Stage 01_echo: a 1:1 echo server. The lesson: socket, bind, listen,
 # accept, connect, send, recv. The limitation: the server exits as soon
 # as its one client leaves.
+#
+# The tests come in the order of the lab's parts (labs/01_echo/LAB.md):
+# a "# lab: PART" line above a test names the part it grades, and the
+# tests of a part need only that part and the ones before it: the
+# server's tests talk to it with bash's /dev/tcp, not with our client.
+# Untagged tests check what the lab hands out ready-made.
 
 load helpers
 load echo_checks
@@ -11,100 +17,167 @@ start_stage_server() {
     start_server "$STAGE_DIR/server" 0
 }
 
+# lab: accept
+@test "accept: a client at 127.0.0.1 is accepted and logged with its address" {
+    start_stage_server
+    check_accepted 127.0.0.1
+}
+
+# lab: accept
+@test "accept: a client at ::1 is accepted and logged with its address" {
+    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
+    start_stage_server
+    check_accepted ::1
+}
+
+
+# lab: echo
+@test "echo: one byte is echoed (bash /dev/tcp, no client of ours)" {
+    start_stage_server
+    check_one_byte_devtcp
+}
+
+# lab: echo
+@test "echo: 1 MiB of random binary data is echoed byte for byte (/dev/tcp)" {
+    start_stage_server
+    check_binary_devtcp
+}
+
+# lab: echo
+@test "limitation: the server exits, status 0, once its client leaves" {
+    start_stage_server
+    check_disconnect_logged
+    wait_for_exit "$SERVER_PID" 5 ||
+        fail "the client has left, and the server still runs: stage 01's" \
+            "server ends after its one client (main() returns)"
+    [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS, not 0"
+
+    # Nobody is listening any more: the next client is refused.
+    ! (exec {probe}<>"/dev/tcp/127.0.0.1/$SERVER_PORT") 2>/dev/null ||
+        fail "a second client was accepted: nobody should be listening"
+}
+
+# lab: echo
+@test "echo: a client that resets the connection: logged, and the server exits 0" {
+    start_stage_server
+    reset_connection
+    wait_for_exit "$SERVER_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS, not 0"
+    grep -Eq ' error: (recv|send): ' "$SERVER_LOG" ||
+        fail "no 'PEER error: recv: ...' (or send:) line in the log"
+}
+
+# lab: echo
+@test "echo: a client killed mid-message: the server exits 0" {
+    start_stage_server
+    kill_client_mid_message
+    wait_for_exit "$SERVER_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS, not 0"
+}
+
+# lab: echo
+@test "echo: a client that closes before its echo is sent: EPIPE, not death by SIGPIPE" {
+    start_stage_server
+    provoke_epipe
+    wait_for_exit "$SERVER_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS, not 0"
+}
+
+# lab: echo
+@test "SIGTERM ends a server in the middle of a session, exit 0" {
+    start_stage_server
+    check_stop_signal_mid_session
+}
+
+# lab: echo
+@test "a server stopped mid-session restarts at once on the same port" {
+    start_stage_server
+    check_restart_same_port
+}
+
+# lab: send_all
+@test "short writes: the server echoes 64 KiB whole when send() takes a few bytes a call" {
+    check_short_writes_server
+}
+
+# lab: client
 @test "client: lines come back exactly as they were sent" {
     start_stage_server
     check_client_echoes_lines 127.0.0.1
 }
 
+# lab: client
 @test "client: no prompt and nothing but the echoes when scripted" {
     start_stage_server
     check_no_prompt_when_scripted
 }
 
+# lab: client
 @test "client: a '>>: ' prompt on a terminal" {
     start_stage_server
     check_prompt_only_on_terminal
 }
 
-@test "one byte is echoed (bash /dev/tcp, no client of ours)" {
+# lab: client
+@test "client: IPv4, a server at 127.0.0.1" {
     start_stage_server
-    check_one_byte_devtcp
+    check_ipv4
 }
 
-@test "1 MiB of random binary data is echoed byte for byte (/dev/tcp)" {
+# lab: client
+@test "client: IPv6, a server at ::1" {
+    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
     start_stage_server
-    check_binary_devtcp
+    check_ipv6
 }
 
-@test "1 MiB of random binary data is echoed byte for byte (client)" {
+# lab: client
+@test "client: 1 MiB of random binary data is echoed byte for byte" {
     start_stage_server
     check_binary_client
 }
 
+# lab: client
+@test "client: short reads and writes: 64 KiB sent and read back whole" {
+    check_short_io_client
+}
+
+# lab: client
 @test "client: a line longer than all socket buffers does not deadlock" {
     skip_under shortio "tens of MiB at a few bytes a call take too long"
     start_stage_server
     check_huge_line_client
 }
 
-@test "IPv4: a client at 127.0.0.1 is served" {
+# lab: client
+@test "client: the server goes away mid-session: a clear message, exit 1" {
     start_stage_server
-    check_ipv4
+    check_client_reports_lost_server
 }
 
-@test "IPv6: a client at ::1 is served" {
-    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
+# lab: client
+@test "client: no server at the port: a clear message, exit 1" {
     start_stage_server
-    check_ipv6
-}
-
-@test "limitation: the server exits, status 0, once its client leaves" {
-    start_stage_server
-    check_client_echoes_lines 127.0.0.1
-    wait_for_exit "$SERVER_PID" 5
-    [ "$EXIT_STATUS" -eq 0 ]
-    grep -q ' disconnected$' "$SERVER_LOG"
-
-    # Nobody is listening any more: the next client is refused.
-    run run_client 127.0.0.1 "$SERVER_PORT" <<<"anyone there?"
-    [ "$status" -eq 1 ]
-    [[ "$output" == *"Connection refused"* ]]
-}
-
-@test "a client that resets the connection: logged, and the server exits 0" {
-    start_stage_server
-    reset_connection
-    wait_for_exit "$SERVER_PID" 5
-    [ "$EXIT_STATUS" -eq 0 ]
-    grep -Eq ' error: (recv|send): ' "$SERVER_LOG"
-}
-
-@test "a client killed mid-message: the server exits 0" {
-    start_stage_server
-    kill_client_mid_message
-    wait_for_exit "$SERVER_PID" 5
-    [ "$EXIT_STATUS" -eq 0 ]
+    check_no_server
 }
 
 @test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
     check_usage_errors
 }
 
+# lab: accept
 @test "a port already in use: a clear message and a hint, exit 1" {
     start_stage_server
     check_port_in_use
 }
 
-@test "a server stopped mid-session restarts at once on the same port" {
-    start_stage_server
-    check_restart_same_port
-}
-
+# lab: accept
 @test "SIGTERM ends a server waiting for a client, exit 0" {
     start_stage_server
     check_stop_signal TERM
 }
 
+# lab: accept
 @test "SIGINT (Ctrl-C) ends a server waiting for a client, exit 0" {
     start_stage_server
     check_stop_signal INT

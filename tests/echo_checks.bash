@@ -74,17 +74,73 @@ check_huge_line_client() {
     cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 
-# The server logs each client with the address it came from.
+# The server logs each client with the address it came from. A server
+# whose IPv6 socket refuses IPv4 clients (IPV6_V6ONLY left on) still
+# serves ::1, so a refusal at 127.0.0.1 is told apart from no server.
 check_ipv4() {
-    check_client_echoes_lines 127.0.0.1
+    run run_client 127.0.0.1 "$SERVER_PORT" <<<$'hello, echo\nsecond line'
+    if [[ "$status" -ne 0 && "$output" == *"Connection refused"* ]] &&
+        have_ipv6 && (exec 5<>"/dev/tcp/::1/$SERVER_PORT") 2>/dev/null; then
+        fail "127.0.0.1 was refused while ::1 is served: the server's" \
+            "IPv6 socket takes no IPv4 clients. Turn IPV6_V6ONLY off" \
+            "(setsockopt, before bind()) so that IPv4 clients reach it" \
+            "as ::ffff:127.0.0.1."
+    fi
+    [ "$status" -eq 0 ] || fail "client exited $status: $output"
+    [ "$output" = $'hello, echo\nsecond line' ] ||
+        fail "echo differs: '$output'"
     grep -Eq '(^|:)127\.0\.0\.1\]?:[0-9]+ connected' "$SERVER_LOG" ||
-        fail "server log shows no IPv4 client"
+        fail "server log shows no IPv4 client (no 'ADDRESS:PORT connected'" \
+            "line with 127.0.0.1)"
 }
 
 check_ipv6() {
     check_client_echoes_lines ::1
     grep -q '^\[::1\]:[0-9]* connected' "$SERVER_LOG" ||
         fail "server log shows no IPv6 client"
+}
+
+# check_accepted HOST: a connection from HOST (bash's /dev/tcp, not our
+# client) is accepted, and logged with the address it came from. It
+# needs nothing of the server but its accept(). A server whose IPv6
+# socket refuses IPv4 clients (IPV6_V6ONLY left on) still takes ::1, so
+# a refusal at 127.0.0.1 is told apart from no server at all.
+check_accepted() {
+    local logged
+    case $1 in
+    *:*) logged="^\[$1\]:[0-9]+ connected" ;;
+    *) logged="(^|:)${1//./\\.}\]?:[0-9]+ connected" ;;
+    esac
+    if ! { exec {TCP_FD}<>"/dev/tcp/$1/$SERVER_PORT"; } 2>/dev/null; then
+        if [ "$1" = 127.0.0.1 ] && have_ipv6 &&
+            (exec {probe}<>"/dev/tcp/::1/$SERVER_PORT") 2>/dev/null; then
+            fail "127.0.0.1 was refused while ::1 is served: the server's" \
+                "IPv6 socket takes no IPv4 clients. Turn IPV6_V6ONLY off" \
+                "(setsockopt, before bind()) so that IPv4 clients reach it" \
+                "as ::ffff:127.0.0.1."
+        fi
+        fail "could not connect to $1 port $SERVER_PORT"
+    fi
+    wait_until 5 log_reaches 1 "$logged" ||
+        fail "connected from $1, but the server logged no" \
+            "'ADDRESS:PORT connected' line with that address"
+    tcp_close "$TCP_FD"
+}
+
+# check_disconnect_logged: a client sends a line, reads its echo and
+# closes (bash's /dev/tcp). recv() then returns 0: the server must log
+# the end of that client and be done with it.
+check_disconnect_logged() {
+    local line
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    printf 'bye\n' >&"$TCP_FD"
+    read -r -t "$(scaled 5)" line <&"$TCP_FD" || fail "no echo of 'bye'"
+    tcp_close "$TCP_FD"
+    wait_until 5 log_reaches 1 ' disconnected$' ||
+        fail "the client closed its end, and the server logged no" \
+            "'PEER disconnected': recv() returning 0 means the client has" \
+            "closed, and serve_client() must return then. (A loop that" \
+            "goes on calling recv() gets 0 for ever, at full CPU.)"
 }
 
 check_usage_errors() {
@@ -158,7 +214,14 @@ check_restart_same_port() {
     read -r -t "$(scaled 5)" line <&"$TCP_FD" || fail "no echo"
     stop_process "$SERVER_PID"
     tcp_close "$TCP_FD"
-    start_server "$STAGE_DIR/$SERVER_NAME" "$port"
+    if ! start_server "$STAGE_DIR/$SERVER_NAME" "$port" 2>/dev/null; then
+        grep -q 'Address already in use' "$SERVER_LOG" &&
+            fail "a new server could not bind port $port at once: Address" \
+                "already in use. The old server's connection waits in" \
+                "TIME_WAIT; set SO_REUSEADDR on the listening socket before" \
+                "bind()."
+        fail "a new server on port $port did not start: $(tail -n 3 "$SERVER_LOG")"
+    fi
     [ "$SERVER_PORT" = "$port" ]
 }
 
@@ -232,8 +295,74 @@ provoke_epipe() {
     cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
     tcp_close "$TCP_FD"
     kill -CONT "$SERVER_PID"
-    wait_until 5 log_reaches 1 ' error: (send|recv): ' ||
-        fail "the server did not notice the closed connection"
+    wait_until 5 _noticed_or_gone
+    if is_gone "$SERVER_PID"; then
+        wait_for_exit "$SERVER_PID" 1
+        [ "$EXIT_STATUS" -ne 141 ] ||
+            fail "SIGPIPE killed the server (exit status 141 = 128 + 13)." \
+                "A send() to a connection the peer has closed raises SIGPIPE," \
+                "and its default action ends the process. Ignore it" \
+                "(ignore_sigpipe()), and send() fails with EPIPE instead."
+    fi
+    log_reaches 1 ' error: (send|recv): ' ||
+        fail "the server did not log the closed connection (no" \
+            "'PEER error: send: ...' line)"
+}
+
+_noticed_or_gone() {
+    log_reaches 1 ' error: (send|recv): ' || is_gone "$SERVER_PID"
+}
+
+# The short-I/O shim (tests/shortio.c, built by make tools): every read
+# and write on a TCP socket moves at most SHORTIO_MAX_BYTES, and every
+# 4th call fails with EINTR, as on a slow network with signals about.
+# On loopback send() practically always takes the whole buffer, so a
+# send_all() without its loop passes every other test.
+SHORTIO_LIB="$TOP/tests/shortio.so"
+
+_need_shortio() {
+    [ -z "${CHECK_VARIANT:-}" ] ||
+        skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim"
+    [ -f "$SHORTIO_LIB" ] ||
+        fail "tests/shortio.so is not built: run make tools (make test does)"
+}
+
+SHORT_IO_HINT="send() may take only part of a buffer: call it again for the rest (the loop in send_all()).
+send() and recv() may fail with EINTR: call them again."
+
+# check_short_writes_server: the server under the shim, a client that is
+# not (bash's /dev/tcp): 64 KiB must come back whole.
+check_short_writes_server() {
+    _need_shortio
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100)
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
+    echo_via_devtcp 127.0.0.1 "$SERVER_PORT" "$BATS_TEST_TMPDIR/in" \
+        "$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+    _same_echo "the server's echo" "$SHORT_IO_HINT"
+}
+
+# check_short_io_client: the client under the shim, the server not.
+check_short_io_client() {
+    _need_shortio
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
+    local _client_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100)
+    run_client 127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || true
+    _same_echo "the client's output" "$SHORT_IO_HINT
+recv() may return fewer bytes than asked: call it again until the whole echo has come (recv_all()).
+client's stderr: $(head -c 300 "$BATS_TEST_TMPDIR/err")"
+}
+
+_same_echo() { # WHAT HINT
+    local want got
+    touch "$BATS_TEST_TMPDIR/out"
+    want=$(wc -c <"$BATS_TEST_TMPDIR/in")
+    got=$(wc -c <"$BATS_TEST_TMPDIR/out")
+    cmp -s "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" ||
+        fail "with short reads and writes, $1 has $got of $want bytes" \
+            "(or they differ)." "$2"
 }
 
 # The client, mid-session, loses its server: it says so and exits 1.

@@ -24,7 +24,7 @@
 #   skip_under VARIANT REASON    skip the test under that make check
 #                                variant, for one that cannot work there
 # and a teardown that stops every process the test started, by PID,
-# and prints the server logs when the test failed.
+# and prints the end of each server log when the test failed.
 #
 # Environment: TIMEOUT_SCALE multiplies every time limit (for slow
 # builds such as valgrind); SERVER_WRAPPER and CLIENT_WRAPPER are put in
@@ -64,9 +64,21 @@ fi
 _test_pids=() # every background process this test started
 _test_logs=() # every server log this test made
 
+# fail MESSAGE...: say what is wrong, and fail. The message starts with
+# "=> ", so that it stands out among bats' lines and the server's log
+# (labs/grade.sh shows the first such line of a failed test).
 fail() {
-    printf '%s\n' "$*" >&2
+    printf '=> %s%s\n' "$*" "$(_server_gone_note)" >&2
     return 1
+}
+
+# When the server under test has died, that is likely why the test
+# failed, and its last line says why it died: fail() adds them.
+_server_gone_note() {
+    [ -n "${SERVER_PID:-}" ] && [ -f "${SERVER_LOG:-}" ] || return 0
+    is_gone "$SERVER_PID" || return 0
+    printf " (the server has exited; its last line: '%s')" \
+        "$(tail -n 1 "$SERVER_LOG" | cut -c 1-160)"
 }
 
 # skip_under VARIANT REASON: skip this test when make check runs the
@@ -186,7 +198,8 @@ run_client() {
 # tcp_open HOST PORT: connect with bash's /dev/tcp, without our client;
 # the connection's fd is in TCP_FD. Close it with tcp_close "$TCP_FD".
 tcp_open() {
-    exec {TCP_FD}<>"/dev/tcp/$1/$2"
+    { exec {TCP_FD}<>"/dev/tcp/$1/$2"; } 2>/dev/null ||
+        fail "could not connect to $1 port $2"
 }
 
 tcp_close() {
@@ -281,15 +294,25 @@ random_file() {
     head -c "$2" /dev/urandom >"$1"
 }
 
+# After a failed test: the end of each server log, where the server's
+# last words are (a busy server's log can run to hundreds of lines).
+LOG_TAIL_LINES=20
+
 helpers_teardown() {
-    local pid log
+    local pid log lines
     for pid in "${_test_pids[@]}"; do
         stop_process "$pid"
     done
     if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
         for log in "${_test_logs[@]}"; do
-            printf -- '--- %s ---\n' "${log##*/}"
-            cat "$log"
+            lines=$(wc -l <"$log")
+            if ((lines > LOG_TAIL_LINES)); then
+                printf -- '--- %s: the last %d of %d lines ---\n' \
+                    "${log##*/}" "$LOG_TAIL_LINES" "$lines"
+            else
+                printf -- '--- %s ---\n' "${log##*/}"
+            fi
+            tail -n "$LOG_TAIL_LINES" "$log"
         done
     fi
 }

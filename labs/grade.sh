@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# grade.sh - grade a lab hand-out: build it, run its stage's tests, and
+# print one line per part of the lab (its tests passed of total, and
+# the first failure's message), then the total.
+#
+#   ./grade.sh [-c FILE.csv] [-n NAME]
+#
+# It grades the hand-out it sits in (this folder: LAB.md, lab.conf, the
+# stage directory, tests/). A part's tests are those with a line
+# "# lab: PART" right above their @test; the rest count as "(given code)".
+#   -c FILE   also append the same lines to FILE as CSV (a header first
+#             if FILE is new): submission,part,passed,total,skipped,
+#             first_failure
+#   -n NAME   the submission's name in the CSV (default: this folder's)
+#
+# The code under test is untrusted: it runs with the rights of whoever
+# runs this (never more), every test bounded in time
+# (BATS_TEST_TIMEOUT, and the tests' own limits), the whole run bounded
+# by GRADE_TIMEOUT seconds (default 900), and whatever it started
+# stopped when the run ends: the tests stop their servers by PID, and
+# the run's process group goes last.
+#
+# Exit status: 0 full marks, 1 anything short of it, 2 usage error.
+set -u
+cd "$(dirname "$0")" || exit 2
+HERE=$PWD
+
+usage() {
+    echo "usage: ./grade.sh [-c FILE.csv] [-n NAME]" >&2
+    exit 2
+}
+csv='' name=${HERE##*/}
+while getopts c:n:h opt; do
+    case $opt in
+    c) csv=$OPTARG ;;
+    n) name=$OPTARG ;;
+    *) usage ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || usage
+case $csv in '' | /*) ;; *) csv=$OLDPWD/$csv ;; esac
+
+stage=$(ls -d 0[1-9]_*/ 2>/dev/null | head -n 1)
+stage=${stage%/}
+[ -n "$stage" ] && [ -f lab.conf ] || {
+    echo "grade.sh: $HERE is not a lab hand-out (no stage folder or lab.conf)" >&2
+    exit 2
+}
+tests=(tests/"${stage%%_*}"_*.bats)
+GRADE_TIMEOUT=${GRADE_TIMEOUT:-900}
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+
+work=$(mktemp -d) || exit 1
+trap 'rm -rf "$work"' EXIT
+
+# map: "PART<TAB>TEST NAME" for every test, in file order.
+awk '
+    /^# lab: / { part = $3; next }
+    /^@test / {
+        name = $0
+        sub(/^@test[ \t]+"/, "", name)
+        sub(/"[ \t]*\{[ \t]*$/, "", name)
+        gsub(/\\"/, "\"", name)
+        print (part == "" ? "(given code)" : part) "\t" name
+    }
+    { part = "" }
+' "${tests[@]}" >"$work/map"
+
+# run_bounded SECS CMD...: run CMD in a session of its own, its output
+# to $work/out; stop its whole process group if it outlives SECS.
+run_bounded() {
+    local secs=$1 pid tick=0
+    shift
+    setsid "$@" >"$work/out" 2>&1 </dev/null &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null && ((tick < secs * 10)); do
+        sleep 0.1
+        tick=$((tick + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM -- "-$pid" 2>/dev/null
+        sleep 1
+        kill -KILL -- "-$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        echo "(stopped after $secs s)" >>"$work/out"
+        return 124
+    fi
+    wait "$pid"
+}
+
+# Build. A hand-out that does not build fails every test, with the
+# compiler's first error as the message.
+: >"$work/tap"
+if ! run_bounded 300 make all tools; then
+    first=$(grep -m 1 -E 'error|Error' "$work/out")
+    echo "# does not build: ${first:-make failed}" >"$work/build_error"
+else
+    run_bounded "$GRADE_TIMEOUT" bats --tap "${tests[@]}"
+    cp "$work/out" "$work/tap"
+fi
+
+# Read the TAP output against the map; print PART, passed, total,
+# skipped, first failure (tab-separated), parts in lab.conf's order.
+awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" '
+    FILENAME == ARGV[1] { # lab.conf
+        if ($0 ~ /^part[ \t]/) {
+            split($0, w, /[ \t]+/)
+            order[++nparts] = w[2]
+        }
+        next
+    }
+    FILENAME == ARGV[2] { # the map
+        part_of[$2] = $1
+        total[$1]++
+        if ($1 == "(given code)") has_other = 1
+        next
+    }
+    # The TAP output: "ok N NAME", "ok N NAME # skip ...", "not ok N NAME",
+    # each failure followed by "# ..." lines.
+    /^(not )?ok [0-9]+ / {
+        finish()
+        line = $0
+        failed = line ~ /^not ok/
+        sub(/^(not )?ok [0-9]+ /, "", line)
+        skipped = 0
+        if (!failed && line ~ / # skip( |$)/) {
+            skipped = 1
+            sub(/ # skip( .*)?$/, "", line)
+        }
+        current = line
+        ran[current] = 1
+        p = (current in part_of) ? part_of[current] : "(given code)"
+        if (skipped) skip[p]++
+        else if (!failed) pass[p]++
+        else { pending = p; said = ""; other = ""; assertion = ""; in_log = 0 }
+        next
+    }
+    # What a failed test printed. Its message, in order of preference:
+    # the first line of fail() ("=> ..."), the first other line it
+    # printed, the assertion bats names ("`[ ... ]'"'"' failed"). Lines
+    # from a server log ("--- server.0.log ---" on) are not messages.
+    /^# / && pending != "" {
+        text = substr($0, 3)
+        if (text ~ /^--- .*---$/) in_log = 1
+        if (in_log || said != "") next
+        if (text ~ /^=> /) { said = substr(text, 4); next }
+        if (text ~ /^\((in|from) / || text ~ /^ (in|from) /) next
+        if (text ~ /^  `.*'"'"' failed/) {
+            if (assertion == "") {
+                assertion = text
+                sub(/^ +/, "", assertion)
+            }
+            next
+        }
+        sub(/^ +/, "", text)
+        if (other == "" && text != "") other = text
+        next
+    }
+    function finish() {
+        if (pending == "") return
+        if (!(pending in first))
+            first[pending] = said != "" ? said : other != "" ? other : assertion
+        pending = ""
+    }
+    END {
+        finish()
+        for (t in part_of) {
+            if (t in ran) continue
+            p = part_of[t]
+            if (!(p in first))
+                first[p] = build_error != "" ? substr(build_error, 3) : "did not run (the test run stopped early)"
+        }
+        if (has_other) order[++nparts] = "(given code)"
+        for (i = 1; i <= nparts; i++) {
+            p = order[i]
+            printf "%s\t%d\t%d\t%d\t%s\n", p, pass[p], total[p] - skip[p], skip[p], first[p]
+        }
+    }
+' lab.conf "$work/map" "$work/tap" >"$work/grades"
+
+# The report, for a person.
+printf '%s: grade of %s\n' "$stage" "$name"
+awk -F '\t' '
+    {
+        note = $4 > 0 ? " (" $4 " skipped)" : ""
+        msg = $2 < $3 ? $5 : ""
+        if (length(msg) > 150) msg = substr(msg, 1, 147) "..."
+        printf "  %-12s %3d/%-3d %s%s\n", $1, $2, $3, msg, note
+        passed += $2; total += $3
+    }
+    END {
+        printf "  %-12s %3d/%-3d %s\n", "total", passed, total,
+            passed == total ? "full marks" : ""
+        exit passed == total ? 0 : 1
+    }
+' "$work/grades"
+status=$?
+
+if [ -n "$csv" ]; then
+    [ -s "$csv" ] ||
+        echo "submission,part,passed,total,skipped,first_failure" >"$csv"
+    awk -F '\t' -v name="$name" '
+        function q(s) { gsub(/"/, "\"\"", s); return "\"" s "\"" }
+        { printf "%s,%s,%d,%d,%d,%s\n", q(name), q($1), $2, $3, $4, q($5) }
+    ' "$work/grades" >>"$csv"
+fi
+exit "$status"
