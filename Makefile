@@ -10,6 +10,10 @@
 #   make clean            remove what was built, and the ./server links
 #   make format           reformat the C sources with clang-format
 #   make check-format     fail if any C source is not formatted
+#   make lab STAGE=2      write stage 2's lab hand-out to build/labs/;
+#                         make labs writes every one
+#   make grade STAGE=2 DIR=path
+#                         grade a student's submission of lab 2
 #   make bench            measure speed and memory (bench/run.sh)
 #   make slides           render the slide decks to HTML (needs node)
 #   make fuzz             fuzz stage 04's request parser (clang)
@@ -116,7 +120,7 @@ check-format:
 # own copy of the tree under build/check/ (the programs in the stage
 # directories are left alone). Every check is also a target of its own:
 # make check-valgrind.
-CHECKS := static asan tsan valgrind shortio fuzz
+CHECKS := static asan tsan valgrind shortio fuzz labs mistakes
 
 check:
 	@STAGE='$(STAGE)' BATS='$(BATS)' BATS_FLAGS='$(BATS_FLAGS)' \
@@ -137,6 +141,31 @@ include tests/tools.mk
 fuzz fuzz-replay:
 	$(MAKE) --no-print-directory -C tests/fuzz $@
 
+# Labs (labs/README.md): make lab STAGE=N writes stage N's hand-out to
+# build/labs/ (a folder and a .tar.gz); make labs writes all of them;
+# make grade STAGE=N DIR=path grades a student's submission (a folder
+# or a .tar.gz; DIR may name several) with this tree's tests, and
+# CSV=file.csv appends the grades to a spreadsheet too.
+LAB_DIR := build/labs
+LAB_STAGES := $(patsubst labs/%/lab.conf,%,$(wildcard labs/*/lab.conf))
+
+lab:
+	@if [ -z "$(STAGE)" ]; then \
+		echo "usage: make lab STAGE=N (N is one of:" \
+		     "$(foreach s,$(LAB_STAGES),$(firstword $(subst _, ,$(s))))); make labs makes every one" >&2; \
+		exit 2; fi
+	@labs/lab.sh $(STAGE) $(LAB_DIR)
+
+labs:
+	@for stage in $(LAB_STAGES); do \
+		labs/lab.sh $$stage $(LAB_DIR) || exit 1; done
+
+grade:
+	@if [ -z "$(STAGE)" ] || [ -z "$(DIR)" ]; then \
+		echo "usage: make grade STAGE=N DIR=path/to/submission [CSV=grades.csv]" >&2; \
+		exit 2; fi
+	@labs/grade-submissions.sh $(if $(CSV),-c '$(CSV)') $(STAGE) $(DIR)
+
 # Benchmarks (bench/run.sh): measurements, never pass/fail; a few
 # minutes. BENCH_RUNS=N repeats each figure N times (default 5).
 bench: all
@@ -152,4 +181,5 @@ slides-pdf:
 	slides/render.sh --pdf
 
 .PHONY: all stage1 stage2 stage3 stage4 stage5 test clean format check-format \
-	check $(CHECKS:%=check-%) fuzz fuzz-replay bench slides slides-pdf
+	check $(CHECKS:%=check-%) fuzz fuzz-replay lab labs grade bench slides \
+	slides-pdf

@@ -24,9 +24,11 @@
 # (`// slide:begin NAME`, `# slide:begin NAME` and
 # `<!-- slide:begin NAME -->` work too, for other kinds of files.)
 # Regions may nest or overlap; marker lines never appear in a quote, nor
-# do the static analysers' directives alone on a line (a comment that
-# starts with cppcheck-suppress or NOLINT: they speak to a tool, not to
-# the class); the quote loses the begin marker's indentation. In a deck, the line
+# do the labs' region markers (lab:begin NAME, lab:end NAME: see
+# labs/cut.awk) or the static analysers' directives alone on a line (a
+# comment that starts with cppcheck-suppress or NOLINT: they speak to a
+# tool, not to the class); the quote loses the begin marker's
+# indentation. In a deck, the line
 # right before a fenced code block names the file (from the top of the
 # project) and the region:
 #
@@ -155,6 +157,8 @@ function load(path, where,    n, line, kind, name, ok, key) {
         src[path, ++n] = line
         if (line ~ /^[ \t]*(\/\*|\/\/)[ \t]*(cppcheck-suppress|NOLINT)/)
             ismarker[path, n] = 1 # an analyser directive: never quoted
+        if (line ~ /^[ \t]*(\/\*|\/\/|#)[ \t]*lab:(begin|end)[ \t]/)
+            ismarker[path, n] = 1 # a lab region (labs/cut.awk): never quoted
         if (line !~ /slide:(begin|end)/)
             continue
         if (line !~ /^[ \t]*(\/\*|\/\/|#|<!--)[ \t]*slide:(begin|end)[ \t]+[A-Za-z0-9_.-]+[ \t]*(\*\/|-->)?[ \t]*$/) {
