@@ -14,11 +14,11 @@
 #   -n NAME   the submission's name in the CSV (default: this folder's)
 #
 # The code under test is untrusted: it runs with the rights of whoever
-# runs this (never more), every test bounded in time
-# (BATS_TEST_TIMEOUT, and the tests' own limits), the whole run bounded
-# by GRADE_TIMEOUT seconds (default 900), and whatever it started
-# stopped when the run ends: the tests stop their servers by PID, and
-# the run's process group goes last.
+# runs this (never more), every test bounded in time (TEST_TIMEOUT
+# seconds, default 120, on top of the tests' own limits), the whole run
+# bounded by GRADE_TIMEOUT seconds (default 900), and whatever it
+# started stopped when the run ends: the tests stop their servers by
+# PID, and the run's process group goes last.
 #
 # Exit status: 0 full marks, 1 anything short of it, 2 usage error.
 set -u
@@ -49,7 +49,12 @@ stage=${stage%/}
 }
 tests=(tests/"${stage%%_*}"_*.bats)
 GRADE_TIMEOUT=${GRADE_TIMEOUT:-900}
-export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+# A bats run of our own, whatever runs us (a test of the toolkit's runs
+# this under bats, whose variables would lead ours astray).
+for var in $(compgen -e | grep '^BATS_'); do
+    unset "$var"
+done
+export BATS_TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# The labs (labs/README.md) and the classic mistakes (check/mistakes/):
+# the quick checks, on every make test. Grading every hand-out, cut and
+# pasted back, and planting every mistake take minutes: make check-labs
+# and make check-mistakes do that.
+
+load helpers
+
+LAB_SH="$TOP/labs/lab.sh"
+
+setup_file() {
+    export LABS_OUT="$BATS_FILE_TMPDIR/labs"
+    local lab
+    for lab in "$TOP"/labs/0[1-9]_*/lab.conf; do
+        "$LAB_SH" "$(basename "$(dirname "$lab")")" "$LABS_OUT" >/dev/null 2>&1 ||
+            true # the first test says what went wrong
+    done
+}
+
+# fake_lab DIR: a copy of tests/lab_fixture/, the hand-out of a made-up
+# lab whose test results labs/grade.sh must read (see its tests file),
+# with this tree's grader.
+fake_lab() {
+    cp -R "$TOP/tests/lab_fixture" "$1"
+    cp "$TOP/labs/grade.sh" "$1/"
+}
+
+@test "labs: every lab's hand-out is made (regions, TODO files and lab.conf agree)" {
+    local lab stage
+    for lab in "$TOP"/labs/0[1-9]_*/lab.conf; do
+        stage=$(basename "$(dirname "$lab")")
+        run "$LAB_SH" "$stage" "$BATS_TEST_TMPDIR/out"
+        [ "$status" -eq 0 ] || fail "labs/lab.sh $stage: $output"
+        [ -f "$BATS_TEST_TMPDIR/out/$stage-lab.tar.gz" ] ||
+            fail "no $stage-lab.tar.gz"
+    done
+}
+
+@test "labs: each hand-out builds warning-free (WERROR=1) and its servers start" {
+    local dir stage prog pid
+    for dir in "$LABS_OUT"/*-lab/; do
+        stage=$(basename "$dir" -lab)
+        run with_timeout 120 make -C "$dir" all tools WERROR=1
+        [ "$status" -eq 0 ] || fail "$stage hand-out: make WERROR=1: $output"
+        for prog in $(make -s --no-print-directory -C "$dir/$stage" programs); do
+            [[ $prog == server* ]] || continue
+            start_server "$dir/$stage/$prog" 0
+            stop_process "$SERVER_PID"
+        done
+    done
+}
+
+@test "labs: no line of a hand-out's code is over 80 columns" {
+    local long
+    long=$(cd "$LABS_OUT" && grep -n '.\{81,\}' ./*-lab/0*/*.[ch]) || true
+    [ -z "$long" ] || fail "lines over 80 columns (a TODO file too wide?):" \
+        "$long"
+}
+
+@test "labs: a hand-out has the stage, its tests, LAB.md, a Makefile and the grader" {
+    local dir=$LABS_OUT/01_echo-lab
+    [ -d "$dir" ] || skip "no lab for stage 01"
+    for f in LAB.md Makefile grade.sh lab.conf 01_echo/Makefile \
+        01_echo/server.c tests/helpers.bash tests/01_echo.bats; do
+        [ -f "$dir/$f" ] || fail "the hand-out has no $f"
+    done
+    ! grep -rn 'lab:begin\|lab:end\|slide:begin\|slide:end' "$dir/01_echo" ||
+        fail "markers left in the hand-out"
+    grep -q 'TODO' "$dir/01_echo/net.c" || fail "no TODO in 01_echo/net.c"
+}
+
+@test "labs: cut.awk refuses unmatched markers, naming the file and line" {
+    local todo=$BATS_TEST_TMPDIR/todo src=$BATS_TEST_TMPDIR/x.c
+    mkdir -p "$todo"
+    echo 'stub();' >"$todo/r.c"
+    printf 'a\n/* lab:begin r */\nb\n' >"$src"
+    run awk -v todo="$todo" -f "$TOP/labs/cut.awk" "$src"
+    [ "$status" -eq 1 ] || fail "an unended region: exit $status"
+    [[ "$output" == *"x.c:2: lab:begin r has no lab:end r"* ]] || fail "$output"
+    printf 'a\n    /* lab:begin r */\nb\n    /* lab:end r */\nc\n' >"$src"
+    run awk -v todo="$todo" -f "$TOP/labs/cut.awk" "$src"
+    [ "$status" -eq 0 ] || fail "$output"
+    [ "$output" = $'a\n    stub();\nc' ] || fail "cut wrongly: '$output'"
+}
+
+@test "grade.sh: a line per part, the first failure's message, CSV" {
+    fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
+    run with_timeout 60 "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh" \
+        -c "$BATS_TEST_TMPDIR/g.csv"
+    [ "$status" -eq 1 ] || fail "exit $status, not 1 (not full marks): $output"
+    [[ "$output" == *"one "*"1/2"*'the message, with "quotes", a comma (1 skipped)'* ]] ||
+        fail "part one: $output"
+    [[ "$output" == *"two "*"0/1"*'`[ 1 -eq 2 ]'"' failed"* ]] ||
+        fail "part two: $output"
+    [[ "$output" == *"(given code)"*"1/1"* ]] || fail "given: $output"
+    [[ "$output" == *"total"*"2/4"* ]] || fail "total: $output"
+    run cat "$BATS_TEST_TMPDIR/g.csv"
+    [ "${lines[0]}" = "submission,part,passed,total,skipped,first_failure" ]
+    [ "${lines[1]}" = '"09_fake-lab","one",1,2,1,"the message, with ""quotes"", a comma"' ] ||
+        fail "CSV: ${lines[1]}"
+}
+
+@test "grade.sh: a test that hangs costs that run, never the grader; nothing is left running" {
+    fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
+    local pid_file=$BATS_TEST_TMPDIR/hung.pid
+    HANG_PID_FILE=$pid_file GRADE_TIMEOUT=5 \
+        run with_timeout 60 "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh"
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"two "*"0/2"* ]] || fail "$output"
+    [ -f "$pid_file" ] || fail "the hanging test never ran: $output"
+    wait_until 5 is_gone "$(cat "$pid_file")" ||
+        fail "the hung test's process is still running"
+}
+
+@test "make grade: a submission's own tests and Makefile are not used, only its code" {
+    [ -f "$TOP/labs/01_echo/lab.conf" ] || skip "no lab for stage 01"
+    local sub=$BATS_TEST_TMPDIR/student
+    mkdir -p "$sub"
+    tar -xzf "$LABS_OUT/01_echo-lab.tar.gz" -C "$sub"
+    # A student who "fixed" the tests, and pasted in the solution of
+    # part 1 alone: the grade is the toolkit's.
+    printf '@test "x" { true; }\n' >"$sub/01_echo-lab/tests/01_echo.bats"
+    "$LAB_SH" -k accept 01_echo "$BATS_TEST_TMPDIR/solved" >/dev/null
+    cp "$BATS_TEST_TMPDIR/solved/01_echo-lab/01_echo/net.c" \
+        "$sub/01_echo-lab/01_echo/net.c"
+    run with_timeout 300 "$TOP/labs/grade-submissions.sh" 1 "$sub/01_echo-lab"
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"accept "*" 5/5"* ]] || fail "part 1 should pass: $output"
+    [[ "$output" == *"echo "*" 0/"* ]] || fail "part 2 should fail: $output"
+}
+
+@test "mistakes: every patch of check/mistakes/ names its stage and message, and still applies" {
+    local patch name expect
+    for patch in "$TOP"/check/mistakes/*.patch; do
+        name=$(basename "$patch")
+        grep -q '^Mistake: .' "$patch" || fail "$name: no 'Mistake:' line"
+        grep -Eq '^Stage: [1-9]$' "$patch" || fail "$name: no 'Stage: N' line"
+        expect=$(sed -n 's/^Expect: *//p' "$patch")
+        [ -n "$expect" ] || fail "$name: no 'Expect:' line"
+        grep -rqF -- "$expect" "$TOP/tests" ||
+            fail "$name: no test says '$expect'"
+        run env GIT_CEILING_DIRECTORIES="$(dirname "$TOP")" \
+            git -C "$TOP" apply --check "$patch"
+        [ "$status" -eq 0 ] ||
+            fail "$name no longer applies to the code: $output"
+    done
+}
