@@ -36,13 +36,16 @@ BATS_FLAGS ?=
 
 # What `make test` builds and runs. STAGE=N: stage N's directory and its
 # tests (tests/0N_*.bats) alone, so that a stage that does not build
-# cannot hold up the grading of another. STAGE=build and STAGE=slides
-# name the two test files that belong to no stage.
+# cannot hold up the grading of another. STAGE=build, STAGE=labs and
+# STAGE=slides name the three test files that belong to no stage.
 ifeq ($(STAGE),)
 TEST_FILES := $(sort $(wildcard tests/*.bats))
 TEST_DIRS := $(BUILT_STAGES)
 else ifeq ($(STAGE),build)
 TEST_FILES := tests/00_build.bats
+TEST_DIRS :=
+else ifeq ($(STAGE),labs)
+TEST_FILES := tests/98_labs.bats
 TEST_DIRS :=
 else ifeq ($(STAGE),slides)
 TEST_FILES := tests/99_slides.bats
@@ -97,7 +100,7 @@ test:
 		exit 1; } >&2
 	@if [ -z "$(TEST_FILES)" ]; then \
 		echo "make test: no test files for STAGE=$(STAGE)" \
-		     "(1 to 5, build or slides)" >&2; exit 1; fi
+		     "(1 to 5, build, labs or slides)" >&2; exit 1; fi
 	@$(call build_stages,$(TEST_DIRS))
 ifneq ($(TEST_DIRS),)
 	@$(MAKE) -s --no-print-directory $(TEST_TOOLS)

@@ -123,7 +123,7 @@ stage_dirs() {
     [[ "$output" == *"apt-get install bats"* ]] || fail "$output"
 }
 
-@test "make test STAGE=N runs only that stage's tests; STAGE=build and STAGE=slides the others" {
+@test "make test STAGE=N runs only that stage's tests; STAGE=build, labs and slides the others" {
     run make -n -C "$TOP" test STAGE=1
     [ "$status" -eq 0 ] || fail "$output"
     [[ "$output" == *"tests/01_echo.bats"* ]] || fail "$output"
@@ -134,6 +134,9 @@ stage_dirs() {
     run make -n -C "$TOP" test STAGE=build
     [ "$status" -eq 0 ] || fail "$output"
     [[ "$output" == *"bats  tests/00_build.bats"* ]] || fail "$output"
+    run make -n -C "$TOP" test STAGE=labs
+    [ "$status" -eq 0 ] || fail "$output"
+    [[ "$output" == *"bats  tests/98_labs.bats"* ]] || fail "$output"
     run make -C "$TOP" test STAGE=nine
     [ "$status" -ne 0 ] || fail "STAGE=nine: $output"
     [[ "$output" == *"no test files for STAGE=nine"* ]] || fail "$output"

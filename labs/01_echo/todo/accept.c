@@ -1,19 +1,20 @@
-/* TODO (part 1, accept): wait for the next client and return its
- * socket.
- *   - accept() on listen_fd gives a new socket for one client, and that
- *     client's address: pass it a struct sockaddr_storage (big enough
- *     for IPv4 and IPv6) and its length.
- *   - On success, write the address into `peer` with format_address(),
- *     log "PEER connected" on stderr, and return the new socket.
- *   - When accept() fails with EINTR (a signal came first) or
- *     ECONNABORTED (the client gave up while it waited), call it again.
- *   - Any other failure: print "server: accept: REASON" on stderr
- *     (strerror), except for EAGAIN/EWOULDBLOCK, and return -1 with errno
- *     set.
+/* TODO (part 1, accept): wait for the next client; return its socket.
+ *   - accept() on listen_fd returns a new socket, for one client, and
+ *     fills in that client's address: give it a struct
+ *     sockaddr_storage (room for IPv4 and IPv6) and its length.
+ *   - Then write the address into `peer` with format_address(), log
+ *     "PEER connected" on stderr, and return the new socket.
+ *   - accept() failing with EINTR (a signal came first): call it
+ *     again. Failing with an error of the new connection, not of the
+ *     listener (is_new_connection_error() says which): log
+ *     "server: accept: REASON" and call it again.
+ *   - Any other failure: log "server: accept: REASON" (strerror),
+ *     except for EAGAIN and EWOULDBLOCK, and return -1, errno set.
  * Python: conn, addr = s.accept() */
 (void)listen_fd;
 (void)peer;
 (void)peer_size;
+(void)is_new_connection_error;
 fprintf(stderr, "%s: accept_client() is not written yet (LAB.md, part 1)\n",
         program_name);
 errno = ENOSYS;
