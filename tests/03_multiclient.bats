@@ -357,7 +357,7 @@ check_survives_epipe() {
     start_server "$STAGE_DIR/server" 0
     check_client_stdin_closed
     check_client_stdout_closed
-    for SERVER_NAME in server server_fork server_poll; do
+    for SERVER_NAME in "${SERVERS[@]}"; do
         echo "# $SERVER_NAME"
         check_server_std_fds_closed
         stop_process "$SERVER_PID"
@@ -365,7 +365,7 @@ check_survives_epipe() {
 }
 
 @test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
-    for SERVER_NAME in server server_fork server_poll; do
+    for SERVER_NAME in "${SERVERS[@]}"; do
         echo "# $SERVER_NAME"
         check_accept_error_retried
         is_running "$SERVER_PID" || fail "$SERVER_NAME exited"
