@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__) && !defined(SOCKSTEP_NO_SENDFILE)
 #include <sys/sendfile.h>
@@ -305,4 +306,16 @@ recv_file_data(struct reader *r, int file_fd, off_t count,
             progress(done, progress_arg);
     }
     return 0;
+}
+
+/*** Time ***/
+
+/* Seconds on a clock that only goes forward (not the time of day, which
+ * may jump): for timeouts and transfer rates. */
+double
+seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

@@ -79,4 +79,8 @@ int send_file_data(int sock, int file_fd, off_t offset, off_t count);
 int recv_file_data(struct reader *r, int file_fd, off_t count,
                    progress_fn *progress, void *progress_arg);
 
+/*** Time ***/
+
+double seconds_now(void);
+
 #endif
