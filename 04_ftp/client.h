@@ -73,6 +73,7 @@ struct progress {
     double started, shown; /* seconds, on a monotonic clock */
     int visible;           /* stderr is a terminal (asked once, not per
                               chunk: a system call each time adds up) */
+    int drawn;             /* columns the last line drawn took */
     const struct tree_progress *tree; /* part 2: or NULL */
 };
 

@@ -426,3 +426,60 @@ $output"
     [ "$status" -eq 1 ]
     [[ "$output" == *"unknown command 'frobnicate': type help"* ]]
 }
+
+# client_on_terminal COLUMNS INPUT: run our client, its commands read
+# from the file INPUT, with its standard error on a terminal COLUMNS
+# wide that script(1) makes: the progress line shows there. PIECES:
+# the output cut at every line end and carriage return, each piece as
+# the terminal drew it.
+client_on_terminal() {
+    run with_timeout 30 script -qec "stty cols $1 rows 24 &&
+        ${_client_wrapper[*]} '$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT <'$2'" \
+        /dev/null </dev/null
+    [ "$status" -eq 0 ] || fail "the client failed ($status): $output"
+    mapfile -t PIECES < <(tr '\r' '\n' <<<"$output" | grep .)
+}
+
+# drawn REGEX: a piece of the output, its trailing spaces (which rub
+# out a longer line drawn before) left out, matches REGEX.
+drawn() {
+    local piece
+    for piece in "${PIECES[@]}"; do
+        piece=${piece%"${piece##*[! ]}"}
+        [[ "$piece" =~ $1 ]] && return 0
+    done
+    return 1
+}
+
+@test "the progress line fits a terminal 80 or 40 columns wide, for 2 GiB and for 14 bytes" {
+    command -v script >/dev/null || skip "script(1) is not installed"
+    start_ftp_server
+    printf 'Hello, world!\n' >"$ROOT/hello.txt"
+    local size=$((2 * 1024 * 1024 * 1024)) cols piece
+    truncate -s "$size" "$ROOT/big"
+    printf 'get big\nget hello.txt\n' >"$BATS_TEST_TMPDIR/input"
+    for cols in 80 40; do
+        # All but the last 64 KiB is here already: the get resumes, and
+        # the line shows 2 GiB from the start.
+        rm -f "$HERE/big" "$HERE/hello.txt"
+        truncate -s $((size - 65536)) "$HERE/big.part"
+        client_on_terminal "$cols" "$BATS_TEST_TMPDIR/input"
+        for piece in "${PIECES[@]}"; do
+            ((${#piece} < cols)) || fail "${#piece} columns on a terminal" \
+                "$cols wide: the line wraps, and each redraw scrolls:" \
+                "'$piece'"
+        done
+        [ "$(stat -c %s "$HERE/big")" -eq "$size" ]
+        if ((cols == 80)); then
+            drawn '^big +100% \[#{20}\] 2\.0/2\.0 GiB' ||
+                fail "at 80 columns, no bar for big: ${PIECES[*]}"
+            drawn '^hello\.txt +100% \[#{20}\] 14/14 B' ||
+                fail "at 80 columns, 14 bytes read badly: ${PIECES[*]}"
+        else # no room for the rate, nor the bar
+            drawn '^big +100% 2\.0/2\.0 GiB$' ||
+                fail "at 40 columns: ${PIECES[*]}"
+            drawn '^hello\.txt +100% 14/14 B$' ||
+                fail "at 40 columns: ${PIECES[*]}"
+        fi
+    done
+}
