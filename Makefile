@@ -95,9 +95,11 @@ $(CHECKS:%=check-%): check-%:
 		check/run $*
 
 # Test-only tools: the short-I/O shim (an LD_PRELOAD library; see
-# tests/shortio.c) and the naive client that proves it bites.
-# They take CC, CFLAGS and WERROR as the stages do.
-TEST_TOOLS := tests/shortio.so tests/naive_echo_client
+# tests/shortio.c) and the naive client that proves it bites; the lock
+# gate (tests/lockgate.c), another LD_PRELOAD library, which stage 04's
+# tests use to force a race. They take CC, CFLAGS and WERROR as the
+# stages do, and make test builds them.
+TEST_TOOLS := tests/shortio.so tests/naive_echo_client tests/lockgate.so
 TOOL_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
 ifeq ($(WERROR),1)
 TOOL_FLAGS += -Werror
@@ -109,6 +111,11 @@ tests/shortio.so: tests/shortio.c
 
 tests/naive_echo_client: tests/naive_echo_client.c
 	$(CC) $(TOOL_FLAGS) $(TOOL_CFLAGS) -o $@ $<
+
+tests/lockgate.so: tests/lockgate.c
+	$(CC) $(TOOL_FLAGS) $(TOOL_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+test: $(TEST_TOOLS)
 
 # Fuzzing stage 04's request parser (clang's libFuzzer; tests/fuzz/):
 # make fuzz runs it for FUZZ_SECONDS (default 60); make fuzz-replay

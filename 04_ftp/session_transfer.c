@@ -7,7 +7,7 @@
  * into ".partial.NAME" and renames it to NAME only when every byte is
  * on disk, so that nobody ever sees half a file, and an interrupted
  * upload resumes where it stopped. Two uploads of one name at once are
- * kept apart by a lock (lock_upload()).
+ * kept apart by a lock, and lock_upload() shows the trap in that.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -117,7 +117,7 @@ do_put(struct session *s, off_t size, const char *path)
     return result;
 }
 
-static int lock_upload(int fd, struct stat *st);
+static int lock_upload(int fd, const struct upload *up, struct stat *st);
 
 /* Open the upload's partial file (creating it if missing), locked for
  * this session alone, and set up->have. Returns 0 with up->fd set, or
@@ -136,7 +136,7 @@ open_partial(struct session *s, struct upload *up)
         return reply_errno(s, errno);
 
     int result;
-    if (!lock_upload(fd, &st)) {
+    if (!lock_upload(fd, up, &st)) {
         result = reply(s, "error|busy|another client is uploading this "
                           "name; try again later");
     } else if (!S_ISREG(st.st_mode)) {
@@ -160,9 +160,9 @@ open_partial(struct session *s, struct upload *up)
  * partial file would mix their bytes. fcntl() locks belong to a
  * process, and each session is a process of its own. Returns 1 when
  * the lock on `fd` is ours, with *st the locked file's; 0 when another
- * session holds it. */
+ * session holds it, or held it a moment ago. */
 static int
-lock_upload(int fd, struct stat *st)
+lock_upload(int fd, const struct upload *up, struct stat *st)
 {
     struct flock lock;
     memset(&lock, 0, sizeof lock);
@@ -170,7 +170,20 @@ lock_upload(int fd, struct stat *st)
     lock.l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
     if (fcntl(fd, F_SETLK, &lock) < 0)
         return 0;
-    return fstat(fd, st) == 0;
+
+    /* slide:begin same_file */
+    /* The trap: between our openat() and our lock, another session may
+     * have finished this very upload: renamed the file to NAME, and
+     * closed it, which let go of its lock. Ours is then on NAME itself,
+     * a finished file, which the upload would truncate. So the lock
+     * counts only if .partial.NAME still names the file we locked: the
+     * same device and inode. */
+    struct stat named;
+    if (fstat(fd, st) < 0 ||
+        fstatat(up->dir_fd, up->partial, &named, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    return named.st_dev == st->st_dev && named.st_ino == st->st_ino;
+    /* slide:end same_file */
 }
 
 /* The rest of a put, once the partial file is ours: "ready|HAVE", the

@@ -316,6 +316,50 @@ $output"
     [ "$REPLY" = "error|not-a-file|only regular files are sent" ]
 }
 
+@test "put race: a second upload that locks a file just finished is refused busy, and the file stays whole" {
+    # tests/lockgate.c holds the second upload back between its open of
+    # .partial.same and its lock, until the first has renamed the file
+    # to 'same' and closed it: the one interleaving that a lock alone
+    # does not stop.
+    local gate="$BATS_TEST_TMPDIR/gate" shim="$TOP/tests/lockgate.so"
+    [ -f "$shim" ] || fail "$shim is not built: run make test" \
+        "(or make tests/lockgate.so)"
+    mkdir "$gate"
+    start_server "$(command -v env)" LD_PRELOAD="$shim" LOCKGATE_DIR="$gate" \
+        "$STAGE_DIR/server" -d "$ROOT" 0
+    raw_open
+    local first=$FTP_FD
+    send_request "put|10|same"
+    expect_reply "ready|0"
+    raw_open
+    local second=$FTP_FD
+    send_request "put|4|same"
+    wait_for_line "$SERVER_LOG" '^lockgate: [0-9]+ waits$' 10 >/dev/null ||
+        fail "the second upload never came to its lock"
+
+    FTP_FD=$first
+    printf '0123456789' >&"$FTP_FD"
+    expect_reply "ok|stored 10 bytes"
+    reply_to "quit" # its reply comes after the session closed the file
+    [ "$REPLY" = "ok|bye" ]
+    touch "$gate/open"
+    FTP_FD=$second
+    local answer
+    IFS= read -r -t "$(scaled 10)" answer <&"$FTP_FD" ||
+        fail "no reply to the second put"
+    [ "$(cat "$ROOT/same")" = 0123456789 ] ||
+        fail "the second upload changed the finished file (now" \
+            "$(stat -c %s "$ROOT/same") bytes): its lock was on what had" \
+            "just become 'same'. After locking, check that .partial.same" \
+            "still names the locked file (st_dev and st_ino)"
+    [ "$answer" = "error|busy|another client is uploading this name; try again later" ] ||
+        fail "the second put got '$answer', not busy"
+    reply_to "put|4|same" # and it may try again
+    [ "$REPLY" = "ready|0" ]
+    printf 'new!' >&"$FTP_FD"
+    expect_reply "ok|stored 4 bytes"
+}
+
 # --- bad input: the server survives, others are served -------------------
 
 @test "a request line over 1024 bytes: error line-too-long, then the server closes" {
