@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ reader_init(struct reader *r, int fd)
 {
     r->fd = fd;
     r->start = r->end = 0;
+    r->line_timeout_s = 0;
 }
 
 /* Refill an empty buffer with one recv(). Returns the bytes read, 0 at
@@ -47,19 +49,41 @@ fill(struct reader *r)
     return n;
 }
 
+/* Part 2: before waiting for more of a line that has begun, on a
+ * reader with a line timeout (the server's -t): wait only until the
+ * line's time is up. A client that sends a byte now and then, and never
+ * the '\n', must not hold its session (and a slot of the server's -m)
+ * for ever; the socket's own timeout (SO_RCVTIMEO) only bounds each
+ * silence. The first wait of a line starts its clock (*deadline 0).
+ * Returns 0 when bytes have come or the reader has no timeout, -1 when
+ * the time is up. */
+static int
+wait_for_rest(struct reader *r, double *deadline)
+{
+    if (r->line_timeout_s <= 0)
+        return 0;
+    if (*deadline == 0)
+        *deadline = seconds_now() + r->line_timeout_s;
+    return wait_readable(r->fd, *deadline) ? 0 : -1;
+}
+
 /* Read one control line into `line` (at most `size` bytes, '\n'
  * included), and return its length without the '\n', which is replaced
  * by a NUL. Bytes after the '\n' stay in the reader. Returns LINE_EOF
  * when the connection ends between lines, LINE_ERROR on a recv() error
  * or a connection that ends mid-line, and LINE_TOO_LONG when no '\n'
  * comes within `size` bytes (the stream cannot be trusted after that:
- * where would the next line start?). */
+ * where would the next line start?). Part 2: LINE_TOO_SLOW when the
+ * reader's line timeout ran out. */
 ssize_t
 read_line(struct reader *r, char *line, size_t size)
 {
     size_t len = 0;
+    double deadline = 0; /* part 2: set once the line has begun */
     for (;;) {
         if (r->start == r->end) {
+            if (len > 0 && wait_for_rest(r, &deadline) < 0)
+                return LINE_TOO_SLOW;
             ssize_t n = fill(r);
             if (n == 0 && len == 0)
                 return LINE_EOF;
@@ -309,6 +333,23 @@ recv_file_data(struct reader *r, int file_fd, off_t count,
 }
 
 /*** Time ***/
+
+/* Wait until there is something to read on `fd` (bytes, its end, or an
+ * error for recv() to tell), or until seconds_now() reaches `deadline`.
+ * Returns 1, or 0 when the time is up. */
+int
+wait_readable(int fd, double deadline)
+{
+    for (;;) {
+        double left = deadline - seconds_now();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int ready = poll(&p, 1, (int)(left * 1000) + 1);
+        if (ready > 0 || (ready < 0 && errno != EINTR))
+            return 1;
+    }
+}
 
 /* Seconds on a clock that only goes forward (not the time of day, which
  * may jump): for timeouts and transfer rates. */

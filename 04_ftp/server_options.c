@@ -35,8 +35,10 @@ usage(FILE *out, int status)
             "users, no login)\n"
             "  -w MS          delay after a failed login, doubled each "
             "time (default %d)\n"
-            "  -t SECONDS     close a session silent this long (default "
-            "%d; 0 = never)\n"
+            "  -t SECONDS     close a session silent this long, or slower "
+            "than this\n"
+            "                 to send a request line (default %d; 0 = "
+            "never)\n"
             "  -m MAX         at most MAX sessions at once (default %d)\n"
             "  PORT           TCP port to listen on (default " DEFAULT_PORT
             "; 0 = any free port)\n",

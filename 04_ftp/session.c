@@ -12,13 +12,12 @@
  * directory commands in session_dirs.c.
  *
  * Part 2 (users) hooks in at a few places, each marked "Part 2": the
- * idle timeout, a check before a command of who may do what, and login
- * and quota. Their code is in session_users.c. A server without a users
+ * timeouts, a check before a command of who may do what, and login and
+ * quota. Their code is in session_users.c. A server without a users
  * file passes none of them, so part 1 reads the same without them.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,7 +68,8 @@ start_session(struct session *s, int fd, int root_fd, const char *peer,
     s->peer = peer;
     s->cwd[0] = '\0'; /* the top of ROOT */
     reader_init(&s->in, fd);
-    /* Part 2: no user yet; a client that says nothing is not kept. */
+    /* Part 2: no user yet; a client that says nothing, or says it too
+     * slowly, is not kept. */
     s->options = options;
     s->user = NULL;
     s->ledger_fd = -1;
@@ -112,6 +112,13 @@ read_request(struct session *s, char *line, size_t size)
               "bytes; closing the connection",
               MAX_LINE);
         close_gently(s->fd);
+    } else { /* part 2: LINE_TOO_SLOW, a line that trickles in */
+        snprintf(s->request, sizeof s->request, "(a line still unfinished)");
+        reply(s,
+              "error|timeout|a request line must arrive within %d "
+              "second%s of its first byte; closing",
+              t, t == 1 ? "" : "s");
+        close_gently(s->fd);
     }
     return -1;
 }
@@ -121,22 +128,24 @@ read_request(struct session *s, char *line, size_t size)
  * kernel send a reset (RST) instead of a polite FIN, and a reset can
  * destroy the reply on its way. So: say we are done (shutdown(SHUT_WR)
  * sends the FIN after the reply), then read and drop what the client
- * still sends, for at most LINGER_BYTES or a second, and only then let
- * the caller close. */
+ * still sends, for at most LINGER_BYTES or LINGER_S seconds in all (a
+ * client that trickles must not keep us here), and only then let the
+ * caller close. */
 #define LINGER_BYTES ((size_t)1024 * 1024)
+#define LINGER_S 1.0
 static void
 close_gently(int fd)
 {
-    struct timeval one_second = {1, 0};
+    double deadline = seconds_now() + LINGER_S;
     char buf[4096];
-    ssize_t n;
     size_t dropped = 0;
     shutdown(fd, SHUT_WR);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &one_second, sizeof one_second);
-    do {
-        n = recv(fd, buf, sizeof buf, 0);
+    while (dropped < LINGER_BYTES && wait_readable(fd, deadline)) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break; /* the client has closed too, or is gone */
         dropped += n > 0 ? (size_t)n : 0;
-    } while ((n > 0 || (n < 0 && errno == EINTR)) && dropped < LINGER_BYTES);
+    }
 }
 
 /*** Replies ***/

@@ -3,8 +3,8 @@
  * users file (-u) asks each client to log in, then keeps the session in
  * the user's home, refuses writes to read-only users, and counts every
  * upload against the user's quota. And, with users or without, the
- * idle timeout (-t) that keeps a silent client from holding its session
- * for ever.
+ * timeouts (-t) that keep a silent or slow client from holding its
+ * session for ever.
  *
  * What to look at: enter_home(), which makes the user's home the
  * session's whole world by putting its descriptor where ROOT's was:
@@ -12,8 +12,8 @@
  * no change at all. And login_failed(), the delay that makes guessing
  * passwords slow.
  *
- * session.c calls in at four places, each marked "Part 2": the idle
- * timeout at the start, access_refusal() before every command, login
+ * session.c calls in at four places, each marked "Part 2": the
+ * timeouts at the start, access_refusal() before every command, login
  * and quota; session_transfer.c calls reserve_room() and
  * release_room() around an upload.
  */
@@ -215,13 +215,17 @@ release_room(struct session *s)
  * with EAGAIN (the C side of Python's conn.settimeout(seconds), which
  * raises socket.timeout instead). SO_SNDTIMEO does the same for a
  * send() to a client that has stopped reading: it could otherwise hold
- * its session, and a slot of the server's limit, for ever. */
+ * its session, and a slot of the server's limit, for ever. And a
+ * request line must arrive whole within the same time of its first
+ * byte (the reader's line timeout, proto.c): SO_RCVTIMEO alone would let
+ * a client that sends a byte now and then hold its session for ever. */
 void
 set_idle_timeout(struct session *s)
 {
     int seconds = s->options->idle_timeout_s;
     if (seconds <= 0)
         return;
+    s->in.line_timeout_s = seconds;
     struct timeval limit = {seconds, 0};
     if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0 ||
         setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0)

@@ -672,6 +672,36 @@ make_tree() {
     wait_until 5 log_reaches 2 '\(silence\) -> error\|timeout'
 }
 
+# trickle: send a byte every 0.2 s (the pace is the test: each pause is
+# far shorter than -t 1), 50 of them at most, and never a newline.
+trickle() {
+    local n
+    for ((n = 0; n < 50; n++)); do
+        printf x || return
+        sleep 0.2
+    done
+}
+
+@test "a request line must come whole within -t of its first byte: tricklers cannot hold -m's slots" {
+    start_users_server -t 1 -m 2
+    local fds=() i line start=$SECONDS
+    for i in 1 2; do
+        raw_open
+        fds+=("$FTP_FD")
+        trickle >&"$FTP_FD" 2>/dev/null 3>&- 4>&- &
+        _test_pids+=("$!")
+    done
+    for i in 0 1; do
+        IFS= read -r -t "$(scaled 5)" line <&"${fds[i]}" ||
+            fail "trickling client $i still holds its session after" \
+                "$(scaled 5) s: -t must bound the whole line, not each pause"
+        [ "$line" = "error|timeout|a request line must arrive within 1 second of its first byte; closing" ] ||
+            fail "trickling client $i got '$line'"
+    done
+    ((SECONDS - start >= 1)) || fail "closed before -t 1 had passed"
+    wait_until 5 served_now || fail "no slot came free for a third client"
+}
+
 @test "a full server answers busy at once, and serves again when a session ends" {
     start_users_server -m 2
     raw_open
