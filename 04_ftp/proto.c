@@ -130,7 +130,8 @@ read_some(struct reader *r, void *buf, size_t len)
 /*** Writing lines ***/
 
 /* printf a control line, add its '\n', and send it all. Returns 0, or
- * -1 with errno set (EMSGSIZE when the line would be too long). */
+ * -1 with errno set (EMSGSIZE when the line, '\n' included, would be
+ * over MAX_LINE bytes). */
 int
 send_line(int fd, const char *format, ...)
 {
@@ -139,13 +140,13 @@ send_line(int fd, const char *format, ...)
     va_start(args, format);
     /* va_start() initialised args: clang 14's analyzer misses it. */
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
-    int len = vsnprintf(line, sizeof line - 1, format, args);
+    int len = vsnprintf(line, sizeof line, format, args);
     va_end(args);
-    if (len < 0 || (size_t)len >= sizeof line - 1) {
+    if (len < 0 || (size_t)len >= sizeof line) {
         errno = EMSGSIZE;
         return -1;
     }
-    line[len] = '\n';
+    line[len] = '\n'; /* where vsnprintf() put the NUL */
     return send_all(fd, line, (size_t)len + 1);
 }
 

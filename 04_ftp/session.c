@@ -245,9 +245,11 @@ carry_out(struct session *s, const struct request *req)
         return reply(s, "error|bad-path|%s", refusal);
     int needs_name = req->command == CMD_GET || req->command == CMD_PUT ||
                      req->command == CMD_DELETE || req->command == CMD_MKDIR;
-    if (needs_name && path[0] == '\0')
-        return reply(s, "error|bad-request|this command needs a name "
-                        "inside the served directory");
+    if (needs_name && req->name[0] == '\0')
+        return reply(s, "error|bad-request|this command needs a name");
+    if (needs_name && path[0] == '\0') /* ".", "sub/..": the top */
+        return reply(s, "error|bad-path|the top directory itself cannot "
+                        "be fetched, replaced, made or deleted");
 
     switch (req->command) {
     case CMD_GET:

@@ -125,11 +125,12 @@ static int lock_upload(int fd, const struct upload *up, struct stat *st);
 static int
 open_partial(struct session *s, struct upload *up)
 {
-    /* A directory cannot be replaced. */
+    /* A directory cannot be replaced, and a symbolic link is neither
+     * followed nor replaced (PROTOCOL.md: Names). */
     struct stat st;
     if (fstatat(up->dir_fd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISDIR(st.st_mode))
-        return reply_errno(s, EISDIR);
+        (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
+        return reply_errno(s, S_ISDIR(st.st_mode) ? EISDIR : ELOOP);
     int fd = openat(up->dir_fd, up->partial,
                     O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0)

@@ -234,15 +234,20 @@ EOF
 $output"
 }
 
-@test "delete refuses a directory that is not empty, and the top itself" {
+@test "delete refuses a directory that is not empty, and the top itself: bad-path" {
     start_ftp_server
     mkdir "$ROOT/full"
     touch "$ROOT/full/x"
     raw_open
     reply_to "delete|full"
     [ "$REPLY" = "error|not-empty|Directory not empty" ]
-    reply_to "delete|."
-    [[ "$REPLY" == "error|bad-request|"* ]]
+    local request
+    for request in "delete|." "delete|full/.." "get|0|." "put|3|full/.." \
+        "mkdir|./"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|the top directory itself cannot be fetched, replaced, made or deleted" ] ||
+            fail "'$request': expected bad-path for the top (PROTOCOL.md, Names), got '$REPLY'"
+    done
     [ -e "$ROOT/full/x" ]
 }
 
@@ -272,6 +277,60 @@ $output"
     [ "$REPLY" = "ok|/" ]
 }
 
+@test "PROTOCOL.md's small print: empty names, control bytes, leading zeros, the line limit" {
+    printf 'Hello, world!\n' >"$ROOT/hello.txt"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|" "put|3|" "delete|" "mkdir|"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-request|this command needs a name" ] ||
+            fail "'$request': expected bad-request for an empty name, got '$REPLY'"
+    done
+    # A control byte anywhere in a line is framing's business: the line
+    # is refused before its name is looked at.
+    printf 'get|0|ctl\x01byte\n' >&"$FTP_FD"
+    expect_reply "error|bad-request|control bytes in request"
+    reply_to "get|0007|hello.txt" # leading zeros: 7
+    [ "$REPLY" = "ready|14|7" ] || fail "leading zeros: '$REPLY'"
+    [ "$(with_timeout 5 head -c 7 <&"$FTP_FD")" = world! ]
+
+    # At most 1024 bytes, the newline included: 1024 is a request.
+    local name
+    name=$(printf '%*s' $((1024 - 7)) '' | tr ' ' n)
+    reply_to "get|0|$name" # 6 + 1017 bytes, and the newline
+    [ "$REPLY" = "error|bad-path|name too long" ] || fail "1024 bytes: '$REPLY'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ]
+    send_request "get|0|${name}n" # 1025 bytes
+    expect_reply "error|line-too-long|a request line is at most 1024 bytes; closing the connection"
+}
+
+@test "a path is at most 999 bytes, and every reply that names one fits in a line" {
+    start_ftp_server
+    local part deep="" i
+    part=$(printf '%*s' 199 '' | tr ' ' d) # 5 of these, and 4 '/': 999
+    for i in 1 2 3 4 5; do
+        deep+="${deep:+/}$part"
+    done
+    mkdir -p "$ROOT/$deep/$(printf '%*s' 19 '' | tr ' ' e)"
+    raw_open
+    reply_to "cd|$deep"
+    [ "$REPLY" = "ok|/$deep" ] || fail "cd: '${REPLY:0:40}...'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/$deep" ] || fail "pwd: '${REPLY:0:40}...'"
+    # 1019 bytes: its "ok|/PATH" would not fit in a line.
+    reply_to "cd|eeeeeeeeeeeeeeeeeee"
+    [ "$REPLY" = "error|bad-path|name too long" ] || fail "1019 bytes: '$REPLY'"
+    reply_to "mkdir|x"
+    [ "$REPLY" = "error|bad-path|name too long" ] || fail "1001 bytes: '$REPLY'"
+
+    # Our client sends a request line of the full 1024 bytes.
+    run ftp "ls $(printf '%*s' $((1024 - 4)) '' | tr ' ' l)"
+    [[ "$output" == *"error: name too long (bad-path)"* ]] ||
+        fail "the client did not send a 1024-byte line: $output"
+}
+
 # --- staying inside the served directory --------------------------------
 
 @test "every way out of the served directory is refused, and nothing outside changes" {
@@ -289,8 +348,7 @@ $output"
         "get|0|linkdir/x" "cd|.." "cd|/" "cd|linkdir" "ls|.." \
         "ls|linkdir" "put|4|../evil" "put|4|linkdir/evil" "put|4|/tmp/evil" \
         "delete|../outside/secret.txt" "delete|linkdir/x" "mkdir|../newdir" \
-        "mkdir|linkdir/newdir" "get|0|.partial.x" "put|4|sub/.partial.y" \
-        $'get|0|ctl\x01byte'; do
+        "mkdir|linkdir/newdir" "get|0|.partial.x" "put|4|sub/.partial.y"; do
         reply_to "$request"
         [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
             fail "'$request' was not refused: '$REPLY'"
@@ -298,7 +356,15 @@ $output"
     printf 'get|0|nul\0byte\n' >&"$FTP_FD"
     expect_reply "error|bad-request|control bytes in request"
 
-    # Deleting the link removes the link, not what it points to.
+    # A put onto a link's name is refused: the link is neither followed
+    # nor replaced. Deleting the link removes the link, not what it
+    # points to.
+    for request in "put|4|link" "put|4|linkdir"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|symbolic links are not followed" ] ||
+            fail "'$request' onto a symbolic link: expected bad-path, got '$REPLY'"
+    done
+    [ -L "$ROOT/link" ] || fail "put replaced the link"
     reply_to "delete|link"
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]

@@ -277,6 +277,13 @@ check_bad_line() {
         [ "$REPLY" = "error|login-required|log in first" ] ||
             fail "'$request' got '$REPLY'"
     done
+    # A line that is not a request is bad-request, logged in or not:
+    # parsing comes first.
+    for request in "hello" "pwd|x" "get|x|y"; do
+        reply_to "$request"
+        [[ "$REPLY" == "error|bad-request|"* ]] ||
+            fail "'$request' before a login got '$REPLY'"
+    done
     # The refused put was not followed by data: the next line is a request.
     reply_to "quit"
     [ "$REPLY" = "ok|bye" ]
@@ -397,17 +404,16 @@ $output"
         [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
             fail "'$request' was not refused: '$REPLY'"
     done
-    # A put to the link's own name replaces the link in dave's home,
-    # and a delete removes the link: bob's file is untouched by both.
+    # A put to the link's own name is refused, the link neither followed
+    # nor replaced; a delete removes the link, not bob's file.
     reply_to "put|4|bobfile"
-    [ "$REPLY" = "ready|0" ]
-    printf 'mine' >&"$FTP_FD"
-    expect_reply "ok|stored 4 bytes"
+    [ "$REPLY" = "error|bad-path|symbolic links are not followed" ] ||
+        fail "put onto a symbolic link: '$REPLY'"
     reply_to "delete|tobob"
     [ "$REPLY" = "ok|deleted /tobob" ]
     reply_to "ls"
     [ "$REPLY" = "ok|1" ]
-    expect_reply "f|4|bobfile"
+    expect_reply "l|0|bobfile"
 
     [ "$(cat "$ROOT/bob/secret.txt")" = "bob only" ]
     [ "$(ls -A "$ROOT/bob")" = secret.txt ]
