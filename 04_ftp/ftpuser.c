@@ -40,7 +40,7 @@ struct options {
 static void parse_args(int argc, char *argv[], struct options *opt);
 static int make_entry(const struct users *users, const struct options *opt,
                       struct user *user);
-static int ask_password(const char *name, char *password, size_t size);
+static int set_password(struct user *user);
 static int write_users_file(const char *file, const struct user *user);
 
 int
@@ -57,24 +57,12 @@ main(int argc, char *argv[])
         return 1;
     int is_new = find_user(&users, opt.name) == NULL;
 
-    /* The new line: the old one's fields, changed by the options. */
+    /* The new line: the old one's fields, changed by the options, and
+     * the new password's hash. */
     struct user user;
     int status = 1;
-    if (make_entry(&users, &opt, &user) < 0)
+    if (make_entry(&users, &opt, &user) < 0 || set_password(&user) < 0)
         goto free_users;
-
-    char password[PASSWORD_MAX + 1];
-    if (ask_password(user.name, password, sizeof password) < 0)
-        goto free_users;
-    user.hash = hash_password(password);
-    memset(password, 0, sizeof password); /* no copy left lying around */
-    if (user.hash == NULL) {
-        fprintf(stderr, "ftpuser: cannot hash the password: %s\n",
-                errno == ENOSYS ? "this system's crypt(3) has no SHA-512 "
-                                  "($6$); see README"
-                                : strerror(errno));
-        goto free_users;
-    }
 
     if (write_users_file(opt.file, &user) == 0) {
         printf("%s %s in %s: home %s, %s, quota %lld bytes\n",
@@ -173,6 +161,28 @@ make_entry(const struct users *users, const struct options *opt,
                 "ftpuser: home %s overlaps %s's home %s: each user needs "
                 "a home of their own (-d)\n",
                 user->home, clash->name, clash->home);
+        return -1;
+    }
+    return 0;
+}
+
+static int ask_password(const char *name, char *password, size_t size);
+
+/* Ask for the new password, and set user->hash to its hash. Returns 0,
+ * or -1 after printing why not. */
+static int
+set_password(struct user *user)
+{
+    char password[PASSWORD_MAX + 1];
+    if (ask_password(user->name, password, sizeof password) < 0)
+        return -1;
+    user->hash = hash_password(password);
+    memset(password, 0, sizeof password); /* no copy left lying around */
+    if (user->hash == NULL) {
+        fprintf(stderr, "ftpuser: cannot hash the password: %s\n",
+                errno == ENOSYS ? "this system's crypt(3) has no SHA-512 "
+                                  "($6$); see USERS.md"
+                                : strerror(errno));
         return -1;
     }
     return 0;

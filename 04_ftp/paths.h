@@ -8,7 +8,9 @@
 
 #include "proto.h"
 
-#define MAX_PATH MAX_LINE /* bytes in a path relative to ROOT, NUL too */
+/* Bytes in a path relative to ROOT, its NUL included: short enough that
+ * every reply that names one ("ok|created /PATH") fits in a line. */
+#define MAX_PATH 1000
 
 const char *resolve_path(const char *cwd, const char *name, char *out,
                          size_t out_size);

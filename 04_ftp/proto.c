@@ -18,10 +18,12 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__) && !defined(SOCKSTEP_NO_SENDFILE)
 #include <sys/sendfile.h>
@@ -37,6 +39,7 @@ reader_init(struct reader *r, int fd)
 {
     r->fd = fd;
     r->start = r->end = 0;
+    r->line_timeout_s = 0;
 }
 
 /* Refill an empty buffer with one recv(). Returns the bytes read, 0 at
@@ -53,19 +56,41 @@ fill(struct reader *r)
     return n;
 }
 
+/* Part 2: before waiting for more of a line that has begun, on a
+ * reader with a line timeout (the server's -t): wait only until the
+ * line's time is up. A client that sends a byte now and then, and never
+ * the '\n', must not hold its session (and a slot of the server's -m)
+ * for ever; the socket's own timeout (SO_RCVTIMEO) only bounds each
+ * silence. The first wait of a line starts its clock (*deadline 0).
+ * Returns 0 when bytes have come or the reader has no timeout, -1 when
+ * the time is up. */
+static int
+wait_for_rest(struct reader *r, double *deadline)
+{
+    if (r->line_timeout_s <= 0)
+        return 0;
+    if (*deadline == 0)
+        *deadline = seconds_now() + r->line_timeout_s;
+    return wait_readable(r->fd, *deadline) ? 0 : -1;
+}
+
 /* Read one control line into `line` (at most `size` bytes, '\n'
  * included), and return its length without the '\n', which is replaced
  * by a NUL. Bytes after the '\n' stay in the reader. Returns LINE_EOF
  * when the connection ends between lines, LINE_ERROR on a recv() error
  * or a connection that ends mid-line, and LINE_TOO_LONG when no '\n'
  * comes within `size` bytes (the stream cannot be trusted after that:
- * where would the next line start?). */
+ * where would the next line start?). Part 2: LINE_TOO_SLOW when the
+ * reader's line timeout ran out. */
 ssize_t
 read_line(struct reader *r, char *line, size_t size)
 {
     size_t len = 0;
+    double deadline = 0; /* part 2: set once the line has begun */
     for (;;) {
         if (r->start == r->end) {
+            if (len > 0 && wait_for_rest(r, &deadline) < 0)
+                return LINE_TOO_SLOW;
             ssize_t n = fill(r);
             if (n == 0 && len == 0)
                 return LINE_EOF;
@@ -112,7 +137,8 @@ read_some(struct reader *r, void *buf, size_t len)
 /*** Writing lines ***/
 
 /* printf a control line, add its '\n', and send it all. Returns 0, or
- * -1 with errno set (EMSGSIZE when the line would be too long). */
+ * -1 with errno set (EMSGSIZE when the line, '\n' included, would be
+ * over MAX_LINE bytes). */
 int
 send_line(int fd, const char *format, ...)
 {
@@ -121,13 +147,13 @@ send_line(int fd, const char *format, ...)
     va_start(args, format);
     /* va_start() initialised args: clang 14's analyzer misses it. */
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
-    int len = vsnprintf(line, sizeof line - 1, format, args);
+    int len = vsnprintf(line, sizeof line, format, args);
     va_end(args);
-    if (len < 0 || (size_t)len >= sizeof line - 1) {
+    if (len < 0 || (size_t)len >= sizeof line) {
         errno = EMSGSIZE;
         return -1;
     }
-    line[len] = '\n';
+    line[len] = '\n'; /* where vsnprintf() put the NUL */
     return send_all(fd, line, (size_t)len + 1);
 }
 
@@ -302,7 +328,7 @@ static int splice_file_data(struct reader *r, int file_fd, off_t count,
  * a buffer, write() the buffer out. Each byte is copied twice on the
  * way, from the socket into `buf`, and from `buf` into the file. On
  * Linux, splice_file_data() does the same work with half the copying
- * (a 1 GiB get 1.4 to 1.7 times as fast: 04_ftp/BENCH.md), and leaves
+ * (a 1 GiB get 1.4 to 1.7 times as fast: 04_ftp/SPEED.md), and leaves
  * the loop only what it cannot do. Building with -DSOCKSTEP_NO_SPLICE
  * turns it off, to compare. */
 int
@@ -423,3 +449,32 @@ splice_file_data(struct reader *r, int file_fd, off_t count, off_t *done,
     return result;
 }
 #endif
+
+/*** Time ***/
+
+/* Wait until there is something to read on `fd` (bytes, its end, or an
+ * error for recv() to tell), or until seconds_now() reaches `deadline`.
+ * Returns 1, or 0 when the time is up. */
+int
+wait_readable(int fd, double deadline)
+{
+    for (;;) {
+        double left = deadline - seconds_now();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int ready = poll(&p, 1, (int)(left * 1000) + 1);
+        if (ready > 0 || (ready < 0 && errno != EINTR))
+            return 1;
+    }
+}
+
+/* Seconds on a clock that only goes forward (not the time of day, which
+ * may jump): for timeouts and transfer rates. */
+double
+seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}

@@ -25,12 +25,14 @@
  * past the current message, for the next one. */
 struct reader {
     int fd;
-    size_t start, end; /* buf[start..end) is read but not yet used */
+    size_t start, end;  /* buf[start..end) is read but not yet used */
+    int line_timeout_s; /* part 2: 0, or how long a line may take from
+                           its first byte to its '\n' (the server's -t) */
     char buf[READER_SIZE];
 };
 
 /* What read_line() returns besides a line length. */
-enum { LINE_EOF = -1, LINE_ERROR = -2, LINE_TOO_LONG = -3 };
+enum { LINE_EOF = -1, LINE_ERROR = -2, LINE_TOO_LONG = -3, LINE_TOO_SLOW = -4 };
 
 void reader_init(struct reader *r, int fd);
 ssize_t read_line(struct reader *r, char *line, size_t size);
@@ -78,5 +80,10 @@ typedef void progress_fn(off_t done, void *arg);
 int send_file_data(int sock, int file_fd, off_t offset, off_t count);
 int recv_file_data(struct reader *r, int file_fd, off_t count,
                    progress_fn *progress, void *progress_arg);
+
+/*** Time ***/
+
+double seconds_now(void);
+int wait_readable(int fd, double deadline);
 
 #endif

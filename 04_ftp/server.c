@@ -4,15 +4,17 @@
  * down in PROTOCOL.md.
  *
  * What to look at: main() is stage 03's server_fork with a file
- * protocol in place of the echo. Each client gets a process of its own
- * (see README for why), which runs serve_session() in session.c. The
- * protocol's framing lives in proto.c, the defence against names that
+ * protocol in place of the echo: open ROOT, listen, and for each client
+ * a process of its own (see README for why), which runs serve_session()
+ * in session.c. The children, their reaping and the signals below
+ * main() are server_fork's. The command line is in server_options.c,
+ * the protocol's framing in proto.c, and the defence against names that
  * try to leave ROOT in paths.c.
  *
  * Part 2 adds users (-u USERS_FILE: see users.c and ftpuser.c): each
  * logs in and works in a home of their own below ROOT. And, for a
- * server with many clients, an idle timeout (-t) and a limit on the
- * sessions running at once (-m), which main() checks before it forks.
+ * server with many clients, a limit on the sessions running at once
+ * (-m), which main() checks before it forks.
  *
  * Run:   ./server [-d ROOT] [PORT]   (default ROOT ./ftp_root, created
  *        if missing; default PORT 9004; 0 picks any free port)
@@ -32,30 +34,19 @@
 
 #include "net.h"
 #include "proto.h"
+#include "server_options.h"
 #include "session.h"
 #include "users.h"
 
-#define DEFAULT_PORT "9004"
-#define DEFAULT_ROOT "ftp_root"
-#define DEFAULT_LOGIN_DELAY_MS 1000 /* part 2: -w */
-#define DEFAULT_IDLE_TIMEOUT_S 300  /* part 2: -t */
-#define DEFAULT_MAX_SESSIONS 100    /* part 2: -m */
-
 const char program_name[] = "server";
 
-struct options {
-    const char *root;
-    const char *port;
-    const char *users_file;         /* part 2: -u, or NULL: no users */
-    int max_sessions;               /* part 2: -m */
-    struct session_options session; /* part 2: -w, -t, and the users */
-};
-
-static void parse_args(int argc, char *argv[], struct options *opt);
 static int open_root(const char *root);
-static int open_users(const char *file, int root_fd, struct users *users);
+static int open_users(struct options *opt, int root_fd);
 static int sessions_full(int max_sessions);
 static void turn_away(int client_fd, const char *peer, int max_sessions);
+static void fork_session(int listen_fd, int client_fd, int root_fd,
+                         const char *peer,
+                         const struct session_options *options);
 static void install_fork_signal_handlers(void);
 static void block_signals(int block);
 static int remember_child(pid_t pid);
@@ -65,27 +56,13 @@ int
 main(int argc, char *argv[])
 {
     open_standard_fds(); /* see net.c: no socket may take fd 0, 1 or 2 */
-    struct options opt = {
-        .root = DEFAULT_ROOT,
-        .port = DEFAULT_PORT,
-        .max_sessions = DEFAULT_MAX_SESSIONS,
-        .session = {.login_delay_ms = DEFAULT_LOGIN_DELAY_MS,
-                    .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S},
-    };
-    parse_args(argc, argv, &opt);
+    struct options opt;
+    parse_options(argc, argv, &opt); /* server_options.c */
     install_fork_signal_handlers();
 
     int root_fd = open_root(opt.root);
-    if (root_fd < 0)
+    if (root_fd < 0 || open_users(&opt, root_fd) < 0)
         return 1;
-    /* Part 2: with a users file, every client logs in and works in a
-     * home of their own below ROOT. */
-    struct users users;
-    if (opt.users_file != NULL) {
-        if (open_users(opt.users_file, root_fd, &users) < 0)
-            return 1;
-        opt.session.users = &users;
-    }
     int listen_fd = open_listener(opt.port);
     if (listen_fd < 0)
         return 1;
@@ -101,108 +78,23 @@ main(int argc, char *argv[])
             close(listen_fd);
             return 1;
         }
+
         /* Part 2: a full server says so at once, rather than leave the
          * client waiting. */
-        if (sessions_full(opt.max_sessions)) {
+        if (sessions_full(opt.max_sessions))
             turn_away(client_fd, peer, opt.max_sessions);
-            continue;
-        }
-
-        /* Our signal handlers read the table of children: keep them
-         * out until the new child is in it. */
-        block_signals(1);
-        pid_t pid = fork();
-        if (pid == 0) {
-            /* The child serves this one client, then exits. */
-            become_child();
-            close(listen_fd);
-            serve_session(client_fd, root_fd, peer, &opt.session);
-            close(client_fd);
-            _exit(0); /* not exit(): see become_child() */
-        }
-        if (pid < 0)
-            fprintf(stderr, "%s error: fork: %s\n", peer, strerror(errno));
-        else if (remember_child(pid) < 0)
-            fprintf(stderr, "%s: out of memory for the table of children\n",
-                    program_name);
-        block_signals(0);
-        close(client_fd); /* the child has its own copy */
-    }
-}
-
-/*** Command line and ROOT ***/
-
-static _Noreturn void
-usage(FILE *out, int status)
-{
-    fprintf(out,
-            "usage: server [-h] [-d ROOT] [-u USERS_FILE] [-w MS] "
-            "[-t SECONDS] [-m MAX] [PORT]\n"
-            "  -d ROOT        directory to serve (default ./" DEFAULT_ROOT
-            ", created if missing)\n"
-            "  -u USERS_FILE  clients log in as users of this file (see "
-            "ftpuser),\n"
-            "                 each in a home below ROOT (default: no "
-            "users, no login)\n"
-            "  -w MS          delay after a failed login, doubled each "
-            "time (default %d)\n"
-            "  -t SECONDS     close a session silent this long (default "
-            "%d; 0 = never)\n"
-            "  -m MAX         at most MAX sessions at once (default %d)\n"
-            "  PORT           TCP port to listen on (default " DEFAULT_PORT
-            "; 0 = any free port)\n",
-            DEFAULT_LOGIN_DELAY_MS, DEFAULT_IDLE_TIMEOUT_S,
-            DEFAULT_MAX_SESSIONS);
-    exit(status);
-}
-
-/* The number given to option -`letter`, from `min` to `max`; a usage
- * error (exit 2) if it is not one. */
-static int
-number_option(int letter, const char *arg, int min, int max)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(arg, &end, 10);
-    if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 || n < min ||
-        n > max) {
-        fprintf(stderr, "server: -%c %s: use a number from %d to %d\n", letter,
-                arg, min, max);
-        usage(stderr, 2);
-    }
-    return (int)n;
-}
-
-static void
-parse_args(int argc, char *argv[], struct options *opt)
-{
-    int c;
-    while ((c = getopt(argc, argv, "hd:u:w:t:m:")) != -1) {
-        if (c == 'd')
-            opt->root = optarg;
-        else if (c == 'u')
-            opt->users_file = optarg;
-        else if (c == 'w')
-            opt->session.login_delay_ms = number_option(c, optarg, 0, 60000);
-        else if (c == 't')
-            opt->session.idle_timeout_s = number_option(c, optarg, 0, 86400);
-        else if (c == 'm')
-            opt->max_sessions = number_option(c, optarg, 1, 100000);
         else
-            usage(c == 'h' ? stdout : stderr, c == 'h' ? 0 : 2);
-    }
-    if (argc - optind > 1)
-        usage(stderr, 2);
-    if (argc - optind == 1)
-        opt->port = argv[optind];
-    if (!is_port_number(opt->port)) {
-        fprintf(stderr,
-                "server: bad port '%s': use a number from 0 to "
-                "65535\n",
-                opt->port);
-        usage(stderr, 2);
+            fork_session(listen_fd, client_fd, root_fd, peer, &opt.session);
+
+        /* The parent: the child has its own copy of the client's
+         * socket. Closing ours does not end the connection (that
+         * happens when the last copy closes), and without it each
+         * client would leak a descriptor here. */
+        close(client_fd);
     }
 }
+
+/*** ROOT, and the users ***/
 
 /* Open the directory to serve, creating it if missing. Every file a
  * client names is opened relative to this descriptor (paths.c).
@@ -225,21 +117,28 @@ open_root(const char *root)
     return fd;
 }
 
-/* Part 2: read the users file, and make the homes that are missing.
- * Returns 0, or -1 after printing what is wrong. */
+/* Part 2: with a users file (-u), every client logs in and works in a
+ * home of their own below ROOT. Read the file, make the homes that are
+ * missing, and hand the users to the sessions. Returns 0 (at once,
+ * without -u), or -1 after printing what is wrong. */
 static int
-open_users(const char *file, int root_fd, struct users *users)
+open_users(struct options *opt, int root_fd)
 {
-    if (load_users(file, users) < 0)
+    static struct users users; /* kept for the server's whole life */
+    const char *file = opt->users_file;
+    if (file == NULL)
+        return 0;
+    if (load_users(file, &users) < 0)
         return -1;
-    if (users->count == 0) {
+    if (users.count == 0) {
         fprintf(stderr, "server: %s: no users in it; add one with ftpuser\n",
                 file);
         return -1;
     }
-    if (make_homes(root_fd, users) < 0)
+    if (make_homes(root_fd, &users) < 0)
         return -1;
-    fprintf(stderr, "%zu users from %s\n", users->count, file);
+    fprintf(stderr, "%zu users from %s\n", users.count, file);
+    opt->session.users = &users;
     return 0;
 }
 
@@ -287,10 +186,9 @@ sessions_full(int max_sessions)
     return running >= max_sessions;
 }
 
-/* Part 2: tell a client that the server is full, and close. The parent
- * does it without forking: the line is short enough to fit in the
- * socket's send buffer, so send() returns at once, whatever the client
- * does. */
+/* Part 2: tell a client that the server is full. The parent does it
+ * without forking: the line is short enough to fit in the socket's send
+ * buffer, so send() returns at once, whatever the client does. */
 static void
 turn_away(int client_fd, const char *peer, int max_sessions)
 {
@@ -300,7 +198,33 @@ turn_away(int client_fd, const char *peer, int max_sessions)
               "error|busy|the server is full (session limit %d); try "
               "again later",
               max_sessions);
-    close(client_fd);
+}
+
+/* Start a child to serve the client; the parent goes back to accept().
+ * The child is a copy of the parent, sockets included. It serves this
+ * one client and never accepts, so it closes its copy of the listening
+ * socket. */
+static void
+fork_session(int listen_fd, int client_fd, int root_fd, const char *peer,
+             const struct session_options *options)
+{
+    /* Our signal handlers read the table of children: keep them out
+     * until the new child is in it. */
+    block_signals(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        become_child();
+        close(listen_fd);
+        serve_session(client_fd, root_fd, peer, options);
+        close(client_fd);
+        _exit(0); /* not exit(): see become_child() */
+    }
+    if (pid < 0)
+        fprintf(stderr, "%s error: fork: %s\n", peer, strerror(errno));
+    else if (remember_child(pid) < 0)
+        fprintf(stderr, "%s: out of memory for the table of children\n",
+                program_name);
+    block_signals(0);
 }
 
 /*** Signals ***/

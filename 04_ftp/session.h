@@ -1,9 +1,17 @@
 /*
- * session.h - one client's session with the file server (session.c).
+ * session.h - one client's session with the file server. server.c
+ * starts one per client, with serve_session() (session.c: the loop of
+ * request and reply). The commands are carried out in
+ * session_transfer.c (get, put), session_dirs.c (ls, cd, mkdir, delete)
+ * and, part 2, session_users.c (login, quota, who may do what).
  */
 #ifndef SESSION_H
 #define SESSION_H
 
+#include <sys/types.h>
+
+#include "paths.h"
+#include "proto.h"
 #include "users.h"
 
 /* Part 2: what the server's options add to every session. */
@@ -15,5 +23,53 @@ struct session_options {
 
 void serve_session(int fd, int root_fd, const char *peer,
                    const struct session_options *options);
+
+/*** Shared by the session's files ***/
+
+#define LOG_REQUEST_SIZE 120 /* bytes of a request shown in the log */
+
+/* A session's state: one client, served by one process. */
+struct session {
+    int fd;                         /* the client's socket */
+    int root_fd;                    /* ROOT, the directory served */
+    const char *peer;               /* the client's address, for the log */
+    char cwd[MAX_PATH];             /* current directory, relative to ROOT */
+    char request[LOG_REQUEST_SIZE]; /* the request, printable, for the log */
+    struct reader in;               /* requests, and the data of uploads */
+
+    /* Part 2: users. After a login, root_fd is the user's home. */
+    const struct session_options *options;
+    const struct user *user; /* who logged in; NULL before, or anonymous */
+    int ledger_fd;           /* the user's quota reservations (quota.c) */
+    int login_failures;
+};
+
+/* session.c: replies. Each returns 0, or -1 when the connection is
+ * gone. */
+int reply(struct session *s, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+int reply_errno(struct session *s, int err);
+
+/* The commands. Each replies, and returns 0 to go on with the session,
+ * -1 when it must end (the connection is gone, or the data stream can
+ * no longer be trusted). `path` has been through resolve_path(). */
+int do_get(struct session *s, off_t offset, const char *path);
+int do_put(struct session *s, off_t size, const char *path);
+int do_ls(struct session *s, const char *path);
+int do_cd(struct session *s, const char *path);
+int do_delete(struct session *s, const char *path);
+int do_mkdir(struct session *s, const char *path);
+
+/* Part 2: session_users.c. */
+void set_idle_timeout(struct session *s);
+const char *access_refusal(const struct session *s, enum command command);
+int do_login(struct session *s, const char *name_and_password);
+int do_quota(struct session *s);
+int reserve_room(struct session *s, off_t need);
+void release_room(struct session *s);
+void hide_password(char *request, size_t size);
 
 #endif

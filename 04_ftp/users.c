@@ -161,7 +161,7 @@ check_method(const char *hash, char *known, size_t size)
     const char *computed = crypt("", hash);
     if (len == 0 || computed == NULL || strncmp(computed, hash, len) != 0)
         return "crypt(3) here cannot check this hash: a method this "
-               "system does not know (see README), or a damaged hash";
+               "system does not know (see USERS.md), or a damaged hash";
     if (len < size) {
         memcpy(known, hash, len);
         known[len] = '\0';

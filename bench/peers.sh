@@ -171,7 +171,7 @@ peers_measure() {
         # just before: each reuses the memory the one before freed. Left
         # free for a while, that memory goes back to a virtual machine's
         # host, and taking it again costs more than the transfer
-        # (04_ftp/BENCH.md): the spread would measure the host.
+        # (04_ftp/SPEED.md): the spread would measure the host.
         rm -f "$dl/big" "$dl/big.part"
         ;;
     esac

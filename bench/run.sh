@@ -122,7 +122,7 @@ bench_ftp() {
 
     # Which measurement goes first changes from run to run: on a virtual
     # machine, writing into memory just freed by the one before can cost
-    # more than the transfer itself (see 04_ftp/README.md).
+    # more than the transfer itself (see 04_ftp/SPEED.md).
     local items=(cat sendfile-baseline store-baseline "${variants[@]}") i
     for r in $(seq "$RUNS"); do
         for i in "${!items[@]}"; do

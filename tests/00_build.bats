@@ -149,9 +149,9 @@ stage_dirs() {
     printf 'this is not C\n' >>"$TREE/04_ftp/server.c"
     run make -C "$TREE" all
     [ "$status" -ne 0 ] || fail "make all built a broken 04_ftp: $output"
-    run make -C "$TREE" test STAGE=1 BATS_FLAGS="-f IPv4"
+    run make -C "$TREE" test STAGE=1 BATS_FLAGS="-f client:.IPv4"
     [ "$status" -eq 0 ] || fail "make test STAGE=1: status $status: $output"
-    [[ "$output" == *"ok 1 IPv4: a client at 127.0.0.1 is served"* ]] ||
+    [[ "$output" == *"ok 1 client: IPv4, a server at 127.0.0.1"* ]] ||
         fail "$output"
     [[ "$output" != *04_ftp* ]] || fail "stage 04 was built: $output"
 }

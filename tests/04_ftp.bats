@@ -234,15 +234,20 @@ EOF
 $output"
 }
 
-@test "delete refuses a directory that is not empty, and the top itself" {
+@test "delete refuses a directory that is not empty, and the top itself: bad-path" {
     start_ftp_server
     mkdir "$ROOT/full"
     touch "$ROOT/full/x"
     raw_open
     reply_to "delete|full"
     [ "$REPLY" = "error|not-empty|Directory not empty" ]
-    reply_to "delete|."
-    [[ "$REPLY" == "error|bad-request|"* ]]
+    local request
+    for request in "delete|." "delete|full/.." "get|0|." "put|3|full/.." \
+        "mkdir|./"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|the top directory itself cannot be fetched, replaced, made or deleted" ] ||
+            fail "'$request': expected bad-path for the top (PROTOCOL.md, Names), got '$REPLY'"
+    done
     [ -e "$ROOT/full/x" ]
 }
 
@@ -272,6 +277,60 @@ $output"
     [ "$REPLY" = "ok|/" ]
 }
 
+@test "PROTOCOL.md's small print: empty names, control bytes, leading zeros, the line limit" {
+    printf 'Hello, world!\n' >"$ROOT/hello.txt"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|" "put|3|" "delete|" "mkdir|"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-request|this command needs a name" ] ||
+            fail "'$request': expected bad-request for an empty name, got '$REPLY'"
+    done
+    # A control byte anywhere in a line is framing's business: the line
+    # is refused before its name is looked at.
+    printf 'get|0|ctl\x01byte\n' >&"$FTP_FD"
+    expect_reply "error|bad-request|control bytes in request"
+    reply_to "get|0007|hello.txt" # leading zeros: 7
+    [ "$REPLY" = "ready|14|7" ] || fail "leading zeros: '$REPLY'"
+    [ "$(with_timeout 5 head -c 7 <&"$FTP_FD")" = world! ]
+
+    # At most 1024 bytes, the newline included: 1024 is a request.
+    local name
+    name=$(printf '%*s' $((1024 - 7)) '' | tr ' ' n)
+    reply_to "get|0|$name" # 6 + 1017 bytes, and the newline
+    [ "$REPLY" = "error|bad-path|name too long" ] || fail "1024 bytes: '$REPLY'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ]
+    send_request "get|0|${name}n" # 1025 bytes
+    expect_reply "error|line-too-long|a request line is at most 1024 bytes; closing the connection"
+}
+
+@test "a path is at most 999 bytes, and every reply that names one fits in a line" {
+    start_ftp_server
+    local part deep="" i
+    part=$(printf '%*s' 199 '' | tr ' ' d) # 5 of these, and 4 '/': 999
+    for i in 1 2 3 4 5; do
+        deep+="${deep:+/}$part"
+    done
+    mkdir -p "$ROOT/$deep/$(printf '%*s' 19 '' | tr ' ' e)"
+    raw_open
+    reply_to "cd|$deep"
+    [ "$REPLY" = "ok|/$deep" ] || fail "cd: '${REPLY:0:40}...'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/$deep" ] || fail "pwd: '${REPLY:0:40}...'"
+    # 1019 bytes: its "ok|/PATH" would not fit in a line.
+    reply_to "cd|eeeeeeeeeeeeeeeeeee"
+    [ "$REPLY" = "error|bad-path|name too long" ] || fail "1019 bytes: '$REPLY'"
+    reply_to "mkdir|x"
+    [ "$REPLY" = "error|bad-path|name too long" ] || fail "1001 bytes: '$REPLY'"
+
+    # Our client sends a request line of the full 1024 bytes.
+    run ftp "ls $(printf '%*s' $((1024 - 4)) '' | tr ' ' l)"
+    [[ "$output" == *"error: name too long (bad-path)"* ]] ||
+        fail "the client did not send a 1024-byte line: $output"
+}
+
 # --- staying inside the served directory --------------------------------
 
 @test "every way out of the served directory is refused, and nothing outside changes" {
@@ -289,8 +348,7 @@ $output"
         "get|0|linkdir/x" "cd|.." "cd|/" "cd|linkdir" "ls|.." \
         "ls|linkdir" "put|4|../evil" "put|4|linkdir/evil" "put|4|/tmp/evil" \
         "delete|../outside/secret.txt" "delete|linkdir/x" "mkdir|../newdir" \
-        "mkdir|linkdir/newdir" "get|0|.partial.x" "put|4|sub/.partial.y" \
-        $'get|0|ctl\x01byte'; do
+        "mkdir|linkdir/newdir" "get|0|.partial.x" "put|4|sub/.partial.y"; do
         reply_to "$request"
         [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
             fail "'$request' was not refused: '$REPLY'"
@@ -298,7 +356,15 @@ $output"
     printf 'get|0|nul\0byte\n' >&"$FTP_FD"
     expect_reply "error|bad-request|control bytes in request"
 
-    # Deleting the link removes the link, not what it points to.
+    # A put onto a link's name is refused: the link is neither followed
+    # nor replaced. Deleting the link removes the link, not what it
+    # points to.
+    for request in "put|4|link" "put|4|linkdir"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|symbolic links are not followed" ] ||
+            fail "'$request' onto a symbolic link: expected bad-path, got '$REPLY'"
+    done
+    [ -L "$ROOT/link" ] || fail "put replaced the link"
     reply_to "delete|link"
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]
@@ -314,6 +380,50 @@ $output"
     raw_open
     reply_to "get|0|pipe"
     [ "$REPLY" = "error|not-a-file|only regular files are sent" ]
+}
+
+@test "put race: a second upload that locks a file just finished is refused busy, and the file stays whole" {
+    # tests/lockgate.c holds the second upload back between its open of
+    # .partial.same and its lock, until the first has renamed the file
+    # to 'same' and closed it: the one interleaving that a lock alone
+    # does not stop.
+    local gate="$BATS_TEST_TMPDIR/gate" shim="$TOP/tests/lockgate.so"
+    [ -f "$shim" ] || fail "$shim is not built: run make test" \
+        "(or make tests/lockgate.so)"
+    mkdir "$gate"
+    start_server "$(command -v env)" LD_PRELOAD="$shim" LOCKGATE_DIR="$gate" \
+        "$STAGE_DIR/server" -d "$ROOT" 0
+    raw_open
+    local first=$FTP_FD
+    send_request "put|10|same"
+    expect_reply "ready|0"
+    raw_open
+    local second=$FTP_FD
+    send_request "put|4|same"
+    wait_for_line "$SERVER_LOG" '^lockgate: [0-9]+ waits$' 10 >/dev/null ||
+        fail "the second upload never came to its lock"
+
+    FTP_FD=$first
+    printf '0123456789' >&"$FTP_FD"
+    expect_reply "ok|stored 10 bytes"
+    reply_to "quit" # its reply comes after the session closed the file
+    [ "$REPLY" = "ok|bye" ]
+    touch "$gate/open"
+    FTP_FD=$second
+    local answer
+    IFS= read -r -t "$(scaled 10)" answer <&"$FTP_FD" ||
+        fail "no reply to the second put"
+    [ "$(cat "$ROOT/same")" = 0123456789 ] ||
+        fail "the second upload changed the finished file (now" \
+            "$(stat -c %s "$ROOT/same") bytes): its lock was on what had" \
+            "just become 'same'. After locking, check that .partial.same" \
+            "still names the locked file (st_dev and st_ino)"
+    [ "$answer" = "error|busy|another client is uploading this name; try again later" ] ||
+        fail "the second put got '$answer', not busy"
+    reply_to "put|4|same" # and it may try again
+    [ "$REPLY" = "ready|0" ]
+    printf 'new!' >&"$FTP_FD"
+    expect_reply "ok|stored 4 bytes"
 }
 
 # --- bad input: the server survives, others are served -------------------
@@ -475,4 +585,61 @@ $output"
     [ "$status" -eq 0 ] && [ "$output" = "/" ] ||
         fail "the next client: exit $status, '$output' (accept(2): retry" \
             "this error of the new connection, as for EAGAIN)"
+}
+
+# client_on_terminal COLUMNS INPUT: run our client, its commands read
+# from the file INPUT, with its standard error on a terminal COLUMNS
+# wide that script(1) makes: the progress line shows there. PIECES:
+# the output cut at every line end and carriage return, each piece as
+# the terminal drew it.
+client_on_terminal() {
+    run with_timeout 30 script -qec "stty cols $1 rows 24 &&
+        ${_client_wrapper[*]} '$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT <'$2'" \
+        /dev/null </dev/null
+    [ "$status" -eq 0 ] || fail "the client failed ($status): $output"
+    mapfile -t PIECES < <(tr '\r' '\n' <<<"$output" | grep .)
+}
+
+# drawn REGEX: a piece of the output, its trailing spaces (which rub
+# out a longer line drawn before) left out, matches REGEX.
+drawn() {
+    local piece
+    for piece in "${PIECES[@]}"; do
+        piece=${piece%"${piece##*[! ]}"}
+        [[ "$piece" =~ $1 ]] && return 0
+    done
+    return 1
+}
+
+@test "the progress line fits a terminal 80 or 40 columns wide, for 2 GiB and for 14 bytes" {
+    command -v script >/dev/null || skip "script(1) is not installed"
+    start_ftp_server
+    printf 'Hello, world!\n' >"$ROOT/hello.txt"
+    local size=$((2 * 1024 * 1024 * 1024)) cols piece
+    truncate -s "$size" "$ROOT/big"
+    printf 'get big\nget hello.txt\n' >"$BATS_TEST_TMPDIR/input"
+    for cols in 80 40; do
+        # All but the last 64 KiB is here already: the get resumes, and
+        # the line shows 2 GiB from the start.
+        rm -f "$HERE/big" "$HERE/hello.txt"
+        truncate -s $((size - 65536)) "$HERE/big.part"
+        client_on_terminal "$cols" "$BATS_TEST_TMPDIR/input"
+        for piece in "${PIECES[@]}"; do
+            ((${#piece} < cols)) || fail "${#piece} columns on a terminal" \
+                "$cols wide: the line wraps, and each redraw scrolls:" \
+                "'$piece'"
+        done
+        [ "$(stat -c %s "$HERE/big")" -eq "$size" ]
+        if ((cols == 80)); then
+            drawn '^big +100% \[#{20}\] 2\.0/2\.0 GiB' ||
+                fail "at 80 columns, no bar for big: ${PIECES[*]}"
+            drawn '^hello\.txt +100% \[#{20}\] 14/14 B' ||
+                fail "at 80 columns, 14 bytes read badly: ${PIECES[*]}"
+        else # no room for the rate, nor the bar
+            drawn '^big +100% 2\.0/2\.0 GiB$' ||
+                fail "at 40 columns: ${PIECES[*]}"
+            drawn '^hello\.txt +100% 14/14 B$' ||
+                fail "at 40 columns: ${PIECES[*]}"
+        fi
+    done
 }

@@ -277,6 +277,13 @@ check_bad_line() {
         [ "$REPLY" = "error|login-required|log in first" ] ||
             fail "'$request' got '$REPLY'"
     done
+    # A line that is not a request is bad-request, logged in or not:
+    # parsing comes first.
+    for request in "hello" "pwd|x" "get|x|y"; do
+        reply_to "$request"
+        [[ "$REPLY" == "error|bad-request|"* ]] ||
+            fail "'$request' before a login got '$REPLY'"
+    done
     # The refused put was not followed by data: the next line is a request.
     reply_to "quit"
     [ "$REPLY" = "ok|bye" ]
@@ -397,17 +404,16 @@ $output"
         [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
             fail "'$request' was not refused: '$REPLY'"
     done
-    # A put to the link's own name replaces the link in dave's home,
-    # and a delete removes the link: bob's file is untouched by both.
+    # A put to the link's own name is refused, the link neither followed
+    # nor replaced; a delete removes the link, not bob's file.
     reply_to "put|4|bobfile"
-    [ "$REPLY" = "ready|0" ]
-    printf 'mine' >&"$FTP_FD"
-    expect_reply "ok|stored 4 bytes"
+    [ "$REPLY" = "error|bad-path|symbolic links are not followed" ] ||
+        fail "put onto a symbolic link: '$REPLY'"
     reply_to "delete|tobob"
     [ "$REPLY" = "ok|deleted /tobob" ]
     reply_to "ls"
     [ "$REPLY" = "ok|1" ]
-    expect_reply "f|4|bobfile"
+    expect_reply "l|0|bobfile"
 
     [ "$(cat "$ROOT/bob/secret.txt")" = "bob only" ]
     [ "$(ls -A "$ROOT/bob")" = secret.txt ]
@@ -670,6 +676,36 @@ make_tree() {
     expect_reply "error|timeout|no request for 1 second; closing"
     expect_closed
     wait_until 5 log_reaches 2 '\(silence\) -> error\|timeout'
+}
+
+# trickle: send a byte every 0.2 s (the pace is the test: each pause is
+# far shorter than -t 1), 50 of them at most, and never a newline.
+trickle() {
+    local n
+    for ((n = 0; n < 50; n++)); do
+        printf x || return
+        sleep 0.2
+    done
+}
+
+@test "a request line must come whole within -t of its first byte: tricklers cannot hold -m's slots" {
+    start_users_server -t 1 -m 2
+    local fds=() i line start=$SECONDS
+    for i in 1 2; do
+        raw_open
+        fds+=("$FTP_FD")
+        trickle >&"$FTP_FD" 2>/dev/null 3>&- 4>&- &
+        _test_pids+=("$!")
+    done
+    for i in 0 1; do
+        IFS= read -r -t "$(scaled 5)" line <&"${fds[i]}" ||
+            fail "trickling client $i still holds its session after" \
+                "$(scaled 5) s: -t must bound the whole line, not each pause"
+        [ "$line" = "error|timeout|a request line must arrive within 1 second of its first byte; closing" ] ||
+            fail "trickling client $i got '$line'"
+    done
+    ((SECONDS - start >= 1)) || fail "closed before -t 1 had passed"
+    wait_until 5 served_now || fail "no slot came free for a third client"
 }
 
 @test "a full server answers busy at once, and serves again when a session ends" {

@@ -38,6 +38,10 @@
 # make check sets them (see check/run).
 
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+# make test runs bats from make: a make that a test runs must not take
+# itself for a sub-make of that one (it would print "Entering
+# directory" lines, and share its flags).
+unset MAKELEVEL MAKEFLAGS MFLAGS
 TIMEOUT_SCALE="${TIMEOUT_SCALE:-1}"
 read -r -a _server_wrapper <<<"${SERVER_WRAPPER:-}"
 read -r -a _client_wrapper <<<"${CLIENT_WRAPPER:-}"
