@@ -36,6 +36,7 @@ main(int argc, char *argv[])
     /* New in stage 02: when a client leaves, accept the next one.
      * Python: while True: conn, addr = s.accept() */
     /* slide:begin clients */
+    /* lab:begin accept_loop */
     for (;;) {
         char peer[ADDR_STR_SIZE];
         int client_fd = accept_client(listen_fd, peer, sizeof peer);
@@ -46,6 +47,7 @@ main(int argc, char *argv[])
         serve_client(client_fd, peer);
         close(client_fd);
     }
+    /* lab:end accept_loop */
     /* slide:end clients */
     /* slide:end main */
 }

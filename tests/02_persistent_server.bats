@@ -2,6 +2,11 @@
 # Stage 02_persistent_server: the accept loop. The lesson: recv() == 0
 # ends one client, not the server. The limitation: one client at a
 # time; a second client waits until the first leaves.
+#
+# A "# lab: PART" line above a test names the part of the lab
+# (labs/02_persistent_server/LAB.md) it grades: "echo" for what one
+# client needs, "accept_loop" for what needs a second. Untagged tests
+# check what the lab hands out ready-made.
 
 load helpers
 load echo_checks
@@ -19,17 +24,45 @@ echo_once() {
     [ "$line" = "$2" ] || fail "sent '$2', got '$line'"
 }
 
+# lab: accept_loop
 @test "lesson: 20 clients in sequence each get their own echo" {
     local i
     for i in $(seq 20); do
         run run_client 127.0.0.1 "$SERVER_PORT" <<<"client $i"
+        if ((i > 1 && status != 0)) && wait_until 2 is_gone "$SERVER_PID"; then
+            fail "the server ended after client $((i - 1)): stage 02's" \
+                "main() must go back to accept() for the next client, in a" \
+                "loop. (client $i: exit $status, '$output')"
+        fi
+        if ((i > 1 && status == 124)); then
+            fail "client $i waited in vain (timed out): the server never" \
+                "came back to accept() after client $((i - 1)) left. When" \
+                "recv() returns 0 the client has closed: serve_client()" \
+                "must return then"
+        fi
         [ "$status" -eq 0 ] && [ "$output" = "client $i" ] ||
             fail "client $i: exit $status, output '$output'"
     done
-    [ "$(log_count ' disconnected$')" -eq 20 ]
-    is_running "$SERVER_PID"
+    [ "$(log_count ' disconnected$')" -eq 20 ] ||
+        fail "$(log_count ' disconnected$') 'disconnected' lines for 20 clients"
+    is_running "$SERVER_PID" || fail "the server has exited"
 }
 
+# lab: echo
+@test "echo: a client that closes is logged 'disconnected'" {
+    check_disconnect_logged
+}
+
+# lab: accept_loop
+@test "lesson: the server goes on after its client leaves" {
+    check_disconnect_logged
+    ! wait_until 1 is_gone "$SERVER_PID" ||
+        fail "the server exited when its client left: recv() returning 0" \
+            "ends that client, not the server; main() goes back to" \
+            "accept() for the next"
+}
+
+# lab: accept_loop
 @test "a client that resets the connection ends that client only" {
     reset_connection
     wait_until 5 log_reaches 1 ' error: (recv|send): '
@@ -37,12 +70,14 @@ echo_once() {
     check_client_echoes_lines 127.0.0.1
 }
 
+# lab: accept_loop
 @test "a client killed mid-message ends that client only" {
     kill_client_mid_message
     check_client_echoes_lines 127.0.0.1
     is_running "$SERVER_PID"
 }
 
+# lab: accept_loop
 @test "after 200 connections the server's fd count is back at its baseline" {
     local baseline i
     baseline=$(fd_count "$SERVER_PID")
@@ -64,6 +99,7 @@ server_fds_are() {
     [ "$(fd_count "$SERVER_PID")" -eq "$1" ]
 }
 
+# lab: accept_loop
 @test "limitation: B gets no echo while A is connected, and gets it when A leaves" {
     local a b line
     tcp_open 127.0.0.1 "$SERVER_PORT"
@@ -87,39 +123,48 @@ server_fds_are() {
     tcp_close "$b"
 }
 
+# lab: echo
 @test "client: lines come back exactly as they were sent" {
     check_client_echoes_lines 127.0.0.1
 }
 
+# lab: echo
 @test "client: no prompt and nothing but the echoes when scripted" {
     check_no_prompt_when_scripted
 }
 
+# lab: echo
 @test "client: a '>>: ' prompt on a terminal" {
     check_prompt_only_on_terminal
 }
 
+# lab: echo
 @test "one byte is echoed (bash /dev/tcp, no client of ours)" {
     check_one_byte_devtcp
 }
 
+# lab: echo
 @test "1 MiB of random binary data is echoed byte for byte (/dev/tcp)" {
     check_binary_devtcp
 }
 
+# lab: echo
 @test "1 MiB of random binary data is echoed byte for byte (client)" {
     check_binary_client
 }
 
+# lab: echo
 @test "client: a line longer than all socket buffers does not deadlock" {
     skip_under shortio "tens of MiB at a few bytes a call take too long"
     check_huge_line_client
 }
 
+# lab: echo
 @test "IPv4: a client at 127.0.0.1 is served" {
     check_ipv4
 }
 
+# lab: echo
 @test "IPv6: a client at ::1 is served" {
     have_ipv6 || skip "this system has no IPv6 loopback (::1)"
     check_ipv6
@@ -133,6 +178,7 @@ server_fds_are() {
     check_port_in_use
 }
 
+# lab: echo
 @test "a server stopped mid-session restarts at once on the same port" {
     check_restart_same_port
 }
@@ -145,6 +191,7 @@ server_fds_are() {
     check_stop_signal INT
 }
 
+# lab: echo
 @test "SIGTERM ends a server in the middle of a session, exit 0" {
     check_stop_signal_mid_session
 }
@@ -153,16 +200,19 @@ server_fds_are() {
     check_no_server
 }
 
+# lab: accept_loop
 @test "a client that closes before its echo is sent: EPIPE, not death by SIGPIPE" {
     provoke_epipe
-    is_running "$SERVER_PID" || fail "the server died (SIGPIPE?)"
+    is_running "$SERVER_PID" || fail "the server died, status unknown"
     check_client_echoes_lines 127.0.0.1
 }
 
+# lab: echo
 @test "client: the server goes away mid-session: a clear message, exit 1" {
     check_client_reports_lost_server
 }
 
+# lab: accept_loop
 @test "fds 0-2 closed: the client acts as with /dev/null; no socket of the server takes them" {
     skip_under valgrind "valgrind opens its --log-file onto the closed fd 0"
     check_client_stdin_closed
@@ -170,6 +220,7 @@ server_fds_are() {
     check_server_std_fds_closed
 }
 
+# lab: accept_loop
 @test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
     check_accept_error_retried
     is_running "$SERVER_PID" || fail "the server exited"
