@@ -90,7 +90,9 @@ echo_once() {
     # It closes the socket just after logging that: wait for both.
     wait_until 5 log_reaches 200 ' disconnected$'
     wait_until 5 server_fds_are "$baseline" ||
-        fail "fds: $(fd_count "$SERVER_PID") now, $baseline at the start"
+        fail "the server keeps a file descriptor for every client:" \
+            "$(fd_count "$SERVER_PID") open now, $baseline at the start." \
+            "Close each client's socket once it is served."
 }
 
 # For wait_until, which runs it again and again (a "$(...)" among its
