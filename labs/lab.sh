@@ -10,7 +10,8 @@
 # in: what a student who has done those parts hands in.
 #
 # What the lab is made of, in labs/NN_name/:
-#   LAB.md     the student's instructions
+#   LAB.md     the student's instructions (and LAB.zh-CN.md, its
+#              Chinese twin)
 #   lab.conf   its parts ("part NAME REGIONS TITLE...", in order) and the
 #              test files it needs beyond tests/helpers.bash and
 #              tests/NN_*.bats ("files PATH...")
@@ -129,6 +130,10 @@ for f in tests/helpers.bash "$TOP"/tests/"${stage%%_*}"_*.bats $files; do
 done
 cp "$TOP/labs/grade.sh" "$out/grade.sh" &&
     cp "$lab/lab.conf" "$lab/LAB.md" "$out/" || status=1
+# LAB.md's Chinese twin (tests/twins.sh), where there is one.
+if [ -f "$lab/LAB.zh-CN.md" ]; then
+    cp "$lab/LAB.zh-CN.md" "$out/" || status=1
+fi
 sed "s|@STAGE@|$stage|g" "$TOP/labs/handout.mk" >"$out/Makefile" || status=1
 
 [ "$status" -eq 0 ] || exit 1
