@@ -4,7 +4,8 @@
  * thread goes straight back to accept(). This is what Python's
  * SocketServer.ThreadingTCPServer does for you.
  *
- * What to look at: main() and start_client_thread(). Compare:
+ * What to look at: main(), start_client_thread(), and count_clients(),
+ * where threads share a variable. Compare:
  *     diff -u ../02_persistent_server/server.c server.c
  * serve_client() (net.c) is unchanged: it still blocks in recv(), but
  * now it blocks only its own thread. The other two ways to serve many
@@ -74,15 +75,40 @@ struct client {
     char peer[ADDR_STR_SIZE];
 };
 
+/* How many clients are being served now, logged as each one comes and
+ * goes. Every client's thread changes it, and the threads run at the
+ * same time: without the mutex two of them could read the same old
+ * value, and one change would be lost (`clients_now++` is a load, an
+ * add and a store). */
+static int clients_now;
+static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Add change (+1 or -1) to the count, and log the new count. */
+/* slide:begin count_clients */
+static void
+count_clients(int change)
+{
+    /* lab:begin count_clients */
+    pthread_mutex_lock(&clients_lock);
+    clients_now += change;
+    int now = clients_now;
+    pthread_mutex_unlock(&clients_lock);
+    fprintf(stderr, "clients now: %d\n", now);
+    /* lab:end count_clients */
+}
+/* slide:end count_clients */
+
 /* The body of each client's thread: serve, close, free, and end. */
 /* slide:begin client_thread */
 static void *
 client_thread(void *arg)
 {
     struct client *client = arg;
+    count_clients(+1);
     serve_client(client->fd, client->peer);
     close(client->fd);
     free(client);
+    count_clients(-1);
     return NULL;
 }
 /* slide:end client_thread */
@@ -103,6 +129,7 @@ start_client_thread(int client_fd, const char *peer)
     client->fd = client_fd;
     snprintf(client->peer, sizeof client->peer, "%s", peer);
 
+    /* lab:begin start_thread */
     /* slide:begin thread_start */
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -117,4 +144,5 @@ start_client_thread(int client_fd, const char *peer)
         return -1;
     }
     return 0;
+    /* lab:end start_thread */
 }

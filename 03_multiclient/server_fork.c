@@ -5,8 +5,8 @@
  * parent) goes straight back to accept(). The classic Unix design of
  * inetd and early Apache; Python's ForkingTCPServer.
  *
- * What to look at: main(), where each process closes the socket it does
- * not need; on_child_exit(), which reaps children so that none is left
+ * What to look at: start_child(), where each process closes the socket
+ * it does not need; on_child_exit(), which reaps children so that none is left
  * a zombie; and the table of children, which lets the parent stop them
  * all when it is stopped itself.
  *
@@ -33,6 +33,7 @@ static void install_fork_signal_handlers(void);
 static void block_signals(int block);
 static int remember_child(pid_t pid);
 static void become_child(void);
+static pid_t start_child(int listen_fd, int client_fd, const char *peer);
 
 int
 main(int argc, char *argv[])
@@ -60,32 +61,43 @@ main(int argc, char *argv[])
         /* Our signal handlers read the table of children: keep them
          * out until the new child is in it. */
         block_signals(1);
-        /* slide:begin fork */
-        pid_t pid = fork();
-        if (pid == 0) {
-            /* The child: a copy of the parent, sockets included. It
-             * serves this one client and never accepts, so it closes
-             * its copy of the listening socket. */
-            become_child();
-            close(listen_fd);
-            serve_client(client_fd, peer);
-            close(client_fd);
-            _exit(0); /* not exit(): see become_child() */
-        }
-        /* slide:end fork */
-        if (pid < 0)
-            fprintf(stderr, "%s error: fork: %s\n", peer, strerror(errno));
-        else if (remember_child(pid) < 0)
+        pid_t pid = start_child(listen_fd, client_fd, peer);
+        if (pid > 0 && remember_child(pid) < 0)
             fprintf(stderr, "%s: out of memory for the table of children\n",
                     program_name);
         block_signals(0);
-
-        /* The parent: the child has its own copy of the client's
-         * socket. Closing ours does not end the connection (that
-         * happens when the last copy closes), and without it each
-         * client would leak a descriptor here. */
-        close(client_fd);
     }
+}
+
+/* Fork a child that serves the client and exits; the parent goes on.
+ * Returns the child's PID in the parent, or -1 after printing why. */
+static pid_t
+start_child(int listen_fd, int client_fd, const char *peer)
+{
+    /* lab:begin fork */
+    /* slide:begin fork */
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The child: a copy of the parent, sockets included. It serves
+         * this one client and never accepts, so it closes its copy of
+         * the listening socket. */
+        become_child();
+        close(listen_fd);
+        serve_client(client_fd, peer);
+        close(client_fd);
+        _exit(0); /* not exit(): see become_child() */
+    }
+    /* slide:end fork */
+    if (pid < 0)
+        fprintf(stderr, "%s error: fork: %s\n", peer, strerror(errno));
+
+    /* The parent: the child has its own copy of the client's socket.
+     * Closing ours does not end the connection (that happens when the
+     * last copy closes), and without it each client would leak a
+     * descriptor here. */
+    close(client_fd);
+    return pid;
+    /* lab:end fork */
 }
 
 /*** Children ***/
@@ -120,6 +132,16 @@ remember_child(pid_t pid)
     return 0;
 }
 
+/* A child has exited and been reaped: free its slot. Called from the
+ * SIGCHLD handler. */
+static void
+forget_child(pid_t pid)
+{
+    for (size_t i = 0; i < children_size; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+}
+
 /*** Signals ***/
 
 /* SIGCHLD: one or more children have exited. Until the parent collects
@@ -134,14 +156,13 @@ static void
 on_child_exit(int sig)
 {
     (void)sig;
+    /* lab:begin reap */
     int saved_errno = errno;
     pid_t pid;
-    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
-        for (size_t i = 0; i < children_size; i++)
-            if (children[i] == pid)
-                children[i] = 0;
-    }
+    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+        forget_child(pid);
     errno = saved_errno;
+    /* lab:end reap */
 }
 /* slide:end reap */
 

@@ -227,6 +227,7 @@ set_nonblocking(int fd)
 
 /*** Echoing ***/
 
+/* lab:begin serve_ready */
 /* Send what the kernel takes now. Returns the bytes sent (maybe 0), or
  * -1 on a real error; EAGAIN means "socket buffer full", not an
  * error. */
@@ -303,3 +304,4 @@ serve_ready_client(struct watch_list *list, size_t i)
         drop_client(list, i);
     }
 }
+/* lab:end serve_ready */

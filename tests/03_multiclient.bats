@@ -2,8 +2,14 @@
 # Stage 03_multiclient: many clients at once, three ways: a thread per
 # client (server), a process per client (server_fork), and one thread
 # watching every client (server_poll with poll(), and on Linux
-# server_epoll with epoll). Every test runs against every server.
+# server_epoll with epoll). Every check runs against every server.
 # The lesson is stage 02's limitation reversed: nobody waits for anybody.
+#
+# The tests are grouped by what they need, for the lab (labs/03_multiclient):
+# a part of the lab is one server's lesson, and a test of a part runs
+# against that server alone, tagged "# lab: PART". The lab's stubs
+# serve one client at a time (thread, fork) or none (poll); the untagged
+# tests, which need no two clients at once, pass with them.
 
 load helpers
 load echo_checks
@@ -15,18 +21,46 @@ STAGE_DIR="$TOP/03_multiclient"
 SERVERS=(server server_fork server_poll)
 [ "$(uname -s)" != Linux ] || SERVERS+=(server_epoll)
 
-# for_each_server CHECK [--nofile N]: start each server in turn (with a
-# descriptor limit if asked) and run CHECK against it. The server's
-# name is printed first: bats shows it when the test fails.
-for_each_server() {
-    local check=$1
+# The servers that echo even as the lab hands them out: every test that
+# needs an echo, but not two clients at once, runs against them. The lab
+# cuts server_poll's echo out: its tests are its own.
+ECHOING=(server server_fork)
+[ "$(uname -s)" != Linux ] || ECHOING+=(server_epoll)
+
+need_epoll() {
+    [ "$(uname -s)" = Linux ] || skip "epoll is Linux-only"
+}
+
+# on SERVER CHECK [--nofile N]: start SERVER (with a descriptor limit if
+# asked), run CHECK against it, and stop it.
+on() {
+    SERVER_NAME=$1
+    local check=$2
+    shift 2
+    start_server "$@" "$STAGE_DIR/$SERVER_NAME" 0
+    "$check"
+    stop_process "$SERVER_PID"
+}
+
+# on_each "SERVER..." CHECK [--nofile N]: on each server in turn. The
+# server's name is printed first: bats shows it when the test fails.
+on_each() {
+    local servers=$1 server
     shift
-    for SERVER_NAME in "${SERVERS[@]}"; do
-        echo "# $SERVER_NAME"
-        start_server "$@" "$STAGE_DIR/$SERVER_NAME" 0
-        "$check"
-        stop_process "$SERVER_PID"
+    for server in $servers; do
+        echo "# $server"
+        on "$server" "$@"
     done
+}
+
+# for_each_server CHECK [--nofile N]: on every server.
+for_each_server() {
+    on_each "${SERVERS[*]}" "$@"
+}
+
+# for_each_echoing CHECK [--nofile N]: on every server in ECHOING.
+for_each_echoing() {
+    on_each "${ECHOING[*]}" "$@"
 }
 
 # echo_once FD TEXT: send one line on a raw connection and read its echo.
@@ -45,14 +79,33 @@ check_second_client_served_while_first_connected() {
     idle=$TCP_FD
     tcp_open 127.0.0.1 "$SERVER_PORT"
     a=$TCP_FD
-    echo_once "$a" "from A"
+    echo_while_others_connected "$a" "from A" || return 1
     tcp_open 127.0.0.1 "$SERVER_PORT"
     b=$TCP_FD
-    echo_once "$b" "from B" # A and the idle client are still connected
+    # A and the idle client are still connected.
+    echo_while_others_connected "$b" "from B" || return 1
     echo_once "$a" "A again"
     tcp_close "$idle"
     tcp_close "$a"
     tcp_close "$b"
+}
+
+# echo_while_others_connected FD TEXT: echo_once, with the lesson in
+# its message.
+echo_while_others_connected() {
+    local line="" status=0
+    printf '%s\n' "$2" >&"$1"
+    read -r -t "$(scaled 5)" line <&"$1" || status=$?
+    ((status <= 128)) || # read -t timed out
+        fail "no echo of '$2' while another client was connected:" \
+            "$SERVER_NAME serves one client at a time, as stage 02 does." \
+            "Serve each client apart: in a thread (server.c), a child" \
+            "process (server_fork.c), or from one poll() loop" \
+            "(server_poll.c)" || return 1
+    ((status == 0)) ||
+        fail "the server closed the connection instead of echoing '$2'" ||
+        return 1
+    [ "$line" = "$2" ] || fail "sent '$2', got '$line'"
 }
 
 # 100 clients connect first, all at once; then each sends its own 8 KiB
@@ -96,10 +149,20 @@ check_non_reader_delays_nobody() {
     with_timeout 3 head -c $((64 * 1024 * 1024)) /dev/zero \
         >&"$flood" || status=$?
     [ "$status" -eq 124 ] ||
-        fail "the server took 64 MiB from a client that never reads"
+        fail "the server took 64 MiB from a client that never reads its" \
+            "echo: it must stop reading from such a client, and keep at" \
+            "most a buffer of echo for it (in a poll() server: the unsent" \
+            "bytes, until POLLOUT). Does it drop what send() did not take?"
 
     tcp_open 127.0.0.1 "$SERVER_PORT"
-    echo_once "$TCP_FD" "still served"
+    local line=""
+    printf 'still served\n' >&"$TCP_FD"
+    read -r -t "$(scaled 5)" line <&"$TCP_FD" ||
+        fail "while one client sends and never reads, a new client gets" \
+            "no echo: is $SERVER_NAME stuck sending to the first? A" \
+            "poll() server must never block: send what the kernel takes," \
+            "keep the rest, and wait for POLLOUT. (A server that serves" \
+            "one client at a time is stuck too.)" || return 1
     tcp_close "$TCP_FD"
 
     rss_after=$(proc_status "$SERVER_PID" VmRSS)
@@ -149,15 +212,30 @@ check_resources_back_to_baseline() {
     wait_until 10 log_reaches 200 ' disconnected$' ||
         fail "$(log_count ' disconnected$') of 200 disconnections logged"
     wait_until 5 server_fds_are "$fds" ||
-        fail "fds: $(fd_count "$SERVER_PID") now, $fds before"
+        fail "the server keeps a file descriptor for every client:" \
+            "$(fd_count "$SERVER_PID") open now, $fds before. Close each" \
+            "client's socket once it is served (server_fork: the parent" \
+            "closes its copy as soon as the child has it)"
     # (Under ThreadSanitizer, make check-tsan, the runtime adds a thread
     # of its own at the first pthread_create(): SERVER_RUNTIME_THREADS.)
     threads=$((threads + ${SERVER_RUNTIME_THREADS:-0}))
     wait_until 5 server_threads_at_most "$threads" ||
         fail "threads: $(proc_status "$SERVER_PID" Threads) now, $threads expected"
-    wait_until 5 server_has_no_children ||
-        fail "children left: $(child_pids "$SERVER_PID")" \
-            "($(zombie_count "$SERVER_PID") zombies)"
+    wait_until 5 server_has_no_children || fail_children_left
+}
+
+# A fork server's children are left: say how many are zombies, and why.
+fail_children_left() {
+    local zombies
+    zombies=$(zombie_count "$SERVER_PID")
+    if ((zombies > 0)); then
+        fail "$zombies zombies: children that exited and were never" \
+            "reaped. The parent must collect each one with waitpid():" \
+            "on SIGCHLD, in a loop with WNOHANG, since one signal may" \
+            "stand for several exits"
+    else
+        fail "children still running: $(child_pids "$SERVER_PID")"
+    fi
 }
 
 # The conditions check_resources_back_to_baseline waits for. wait_until
@@ -239,7 +317,130 @@ check_out_of_descriptors() {
     done
 }
 
-# The one-argument checks, as commands for for_each_server.
+# The thread server counts the clients it serves, in a variable every
+# client's thread changes. With 10 clients connected the log says
+# "clients now: 10"; when they have all left, "clients now: 0".
+check_clients_now() {
+    local fds=() i
+    for i in $(seq 10); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        fds+=("$TCP_FD")
+        echo_once "$TCP_FD" "client $i"
+    done
+    wait_until 5 log_reaches 1 '^clients now: 10$' ||
+        fail "10 clients are connected, and no 'clients now: 10' in the" \
+            "log: count_clients() must add its change to clients_now and" \
+            "log the new count"
+    for i in "${fds[@]}"; do
+        tcp_close "$i"
+    done
+    wait_until 5 last_count_is 0 ||
+        fail "every client has left, and the last count logged is" \
+            "'$(grep '^clients now: ' "$SERVER_LOG" | tail -n 1)'"
+}
+
+last_count_is() {
+    [ "$(grep '^clients now: ' "$SERVER_LOG" | tail -n 1)" = "clients now: $1" ]
+}
+
+# ThreadSanitizer watches every memory access of a program built with
+# it, and reports two threads touching the same variable with no lock
+# between them, even when no change was lost this time. Builds the
+# thread server with it, in a copy of the stage.
+build_tsan_server() {
+    local cc=${CC:-cc} dir=$BATS_TEST_TMPDIR/tsan
+    echo 'int main(void) { return 0; }' >"$BATS_TEST_TMPDIR/probe.c"
+    "$cc" -fsanitize=thread "$BATS_TEST_TMPDIR/probe.c" \
+        -o "$BATS_TEST_TMPDIR/probe" 2>/dev/null ||
+        skip "$cc cannot build with -fsanitize=thread here"
+    TSAN_WRAPPER=()
+    if ! "$BATS_TEST_TMPDIR/probe" 2>/dev/null; then
+        # Its runtime may need address randomization off (check/run).
+        TSAN_WRAPPER=(setarch "$(uname -m)" -R)
+        "${TSAN_WRAPPER[@]}" "$BATS_TEST_TMPDIR/probe" 2>/dev/null ||
+            skip "a program built with ThreadSanitizer cannot start here"
+    fi
+    mkdir "$dir" && cp "$STAGE_DIR"/*.[ch] "$STAGE_DIR/Makefile" "$dir/" &&
+        make -s -C "$dir" server CC="$cc" CFLAGS="-O1 -g -fsanitize=thread" \
+            LDFLAGS=-fsanitize=thread >/dev/null ||
+        fail "the thread server does not build with -fsanitize=thread"
+}
+
+check_no_data_race() {
+    local fds=() i
+    for i in $(seq 8); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        fds+=("$TCP_FD")
+    done
+    for i in "${fds[@]}"; do
+        echo_once "$i" "hello from $i"
+    done
+    for i in "${fds[@]}"; do
+        tcp_close "$i"
+    done
+    wait_until 10 last_count_is 0 || true
+    if grep -q 'ThreadSanitizer: data race' "$SERVER_LOG"; then
+        fail "ThreadSanitizer saw a data race: two client threads used a" \
+            "shared variable with no lock between them. Take the mutex" \
+            "around every use of clients_now in count_clients(). Its" \
+            "report: $(grep -A 6 'WARNING: ThreadSanitizer' "$SERVER_LOG" |
+                head -n 12)"
+    fi
+}
+
+# A child of server_fork serves its client with the client's socket
+# alone: it closes its copy of the listener (it never accepts), and the
+# parent closes its copy of the client's socket.
+check_child_holds_only_its_client() {
+    local listener child sockets
+    listener=$(socket_inodes "$SERVER_PID")
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    echo_once "$TCP_FD" "served by a child?"
+    read -r child _ <<<"$(child_pids "$SERVER_PID")"
+    [ -n "$child" ] ||
+        fail "no child process serves the client: call fork() for each" \
+            "client, and serve it in the child" || return 1
+    sockets=$(socket_inodes "$child")
+    [[ " $sockets " != *" $listener "* ]] ||
+        fail "the child holds the listening socket too: close listen_fd" \
+            "in the child (it never accepts), or the port stays taken for" \
+            "as long as any child lives"
+    [ "$(wc -w <<<"$sockets")" -eq 1 ] ||
+        fail "the child holds $(wc -w <<<"$sockets") sockets; its" \
+            "client's is all it needs"
+    [ "$(socket_inodes "$SERVER_PID")" = "$listener" ] ||
+        fail "the parent holds its copy of the client's socket: close" \
+            "client_fd in the parent once fork() has given the child its own"
+    tcp_close "$TCP_FD"
+}
+
+# socket_inodes PID: the inode numbers of the sockets PID has open.
+socket_inodes() {
+    local fd target inodes=()
+    for fd in /proc/"$1"/fd/*; do
+        target=$(readlink "$fd") || continue
+        [[ $target == socket:* ]] || continue
+        target=${target#socket:[}
+        inodes+=("${target%]}")
+    done
+    echo "${inodes[*]}"
+}
+
+# Each client is served by a child, and each child, once its client has
+# left, is reaped: none is left a zombie.
+check_children_reaped() {
+    local i
+    for i in $(seq 20); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        echo_once "$TCP_FD" "client $i"
+        [ -n "$(child_pids "$SERVER_PID")" ] ||
+            fail "no child process serves the client" || return 1
+        tcp_close "$TCP_FD"
+    done
+    wait_until 5 server_has_no_children || fail_children_left
+}
+
+# The one-argument checks, as commands for on and on_each.
 check_sigterm() { check_stop_signal TERM; }
 check_sigint() { check_stop_signal INT; }
 check_lines() { check_client_echoes_lines 127.0.0.1; }
@@ -248,34 +449,187 @@ check_survives_epipe() {
     is_running "$SERVER_PID" || fail "the server died (SIGPIPE?)"
     check_client_echoes_lines 127.0.0.1
 }
+check_std_fds_closed() {
+    check_server_std_fds_closed
+    stop_process "$SERVER_PID"
+}
+check_accept_error() {
+    check_accept_error_retried
+    is_running "$SERVER_PID" || fail "$SERVER_NAME exited"
+    stop_process "$SERVER_PID"
+}
+# (These two start their server themselves: `on` starts one they stop.)
 
-@test "lesson: B gets its echo while A (and an idle client) stay connected" {
-    for_each_server check_second_client_served_while_first_connected
+### The lesson, one server at a time: each is a part of the lab.
+
+# lab: thread
+@test "thread: lesson: B gets its echo while A (and an idle client) stay connected" {
+    on server check_second_client_served_while_first_connected
 }
 
-@test "100 clients at once, each gets back exactly its own random bytes" {
-    for_each_server check_hundred_clients_at_once
+# lab: thread
+@test "thread: 100 clients at once, each gets back exactly its own random bytes" {
+    on server check_hundred_clients_at_once
 }
 
-@test "a client that sends but never reads: blocked, costs no memory, delays nobody, no CPU once it reads" {
-    for_each_server check_non_reader_delays_nobody
+# lab: thread
+@test "thread: a client that sends but never reads delays nobody" {
+    on server check_non_reader_delays_nobody
 }
 
-@test "after 200 connections: fds, threads and children back to baseline, no zombies" {
-    for_each_server check_resources_back_to_baseline
+# lab: thread
+@test "thread: SIGTERM with clients connected: exit 0, no thread left" {
+    on server check_sigterm_with_clients
+}
+
+# lab: thread
+@test "thread: out of file descriptors: neither dies nor spins, and catches up" {
+    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
+    on server check_out_of_descriptors --nofile 16
+}
+
+# lab: count
+@test "thread: 'clients now: N' counts the clients being served" {
+    on server check_clients_now
+}
+
+# lab: count
+@test "thread: no data race between client threads (ThreadSanitizer)" {
+    skip_under valgrind "a ThreadSanitizer build does not run under valgrind"
+    build_tsan_server
+    local -a _server_wrapper=("${TSAN_WRAPPER[@]}")
+    local -x TSAN_OPTIONS=halt_on_error=0
+    SERVER_NAME=tsan
+    start_server "$BATS_TEST_TMPDIR/tsan/server" 0
+    check_no_data_race
+    stop_process "$SERVER_PID"
+}
+
+# lab: fork
+@test "fork: lesson: B gets its echo while A (and an idle client) stay connected" {
+    on server_fork check_second_client_served_while_first_connected
+}
+
+# lab: fork
+@test "fork: a child serves each client, with its socket alone" {
+    on server_fork check_child_holds_only_its_client
+}
+
+# lab: fork
+@test "fork: 100 clients at once, each gets back exactly its own random bytes" {
+    on server_fork check_hundred_clients_at_once
+}
+
+# lab: fork
+@test "fork: a client that sends but never reads delays nobody" {
+    on server_fork check_non_reader_delays_nobody
+}
+
+# lab: fork
+@test "fork: SIGTERM with clients connected: exit 0, no child left" {
+    on server_fork check_sigterm_with_clients
+}
+
+# lab: fork
+@test "fork: out of file descriptors: neither dies nor spins, and catches up" {
+    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
+    on server_fork check_out_of_descriptors --nofile 16
+}
+
+# lab: reap
+@test "fork: every child is reaped once its client leaves: no zombies" {
+    on server_fork check_children_reaped
+}
+
+# lab: reap
+@test "fork: after 200 connections: fds and children back to baseline" {
+    on server_fork check_resources_back_to_baseline
+}
+
+# lab: poll
+@test "poll: lesson: B gets its echo while A (and an idle client) stay connected" {
+    on server_poll check_second_client_served_while_first_connected
+}
+
+# lab: poll
+@test "poll: 100 clients at once, each gets back exactly its own random bytes" {
+    on server_poll check_hundred_clients_at_once
+}
+
+# lab: poll
+@test "poll: a client that sends but never reads: costs no memory, delays nobody, no CPU once it reads" {
+    on server_poll check_non_reader_delays_nobody
+}
+
+# lab: poll
+@test "poll: SIGTERM with clients connected: exit 0" {
+    on server_poll check_sigterm_with_clients
+}
+
+# lab: poll
+@test "poll: out of file descriptors: neither dies nor spins, and catches up" {
+    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
+    on server_poll check_out_of_descriptors --nofile 16
+}
+
+# lab: poll
+@test "poll: after 200 connections: fds back to baseline" {
+    on server_poll check_resources_back_to_baseline
+}
+
+# lab: poll
+@test "poll: 1 MiB of random binary data, one byte, lines, IPv4 and IPv6" {
+    on server_poll check_binary_devtcp
+    on server_poll check_one_byte_devtcp
+    on server_poll check_lines
+    on server_poll check_ipv4
+    ! have_ipv6 || on server_poll check_ipv6
+}
+
+# lab: poll
+@test "poll: resets, killed clients and EPIPE do not stop it" {
+    on server_poll check_resets_do_not_stop_server
+    on server_poll check_survives_epipe
+}
+
+# lab: poll
+@test "poll: restarts at once on the same port; fds 0-2 closed; accept() errors" {
+    on server_poll check_restart_same_port
+    SERVER_NAME=server_poll
+    check_std_fds_closed
+    check_accept_error
+}
+
+# The epoll server is given whole in the lab. Linux only.
+@test "epoll: B gets its echo while A (and an idle client) stay connected" {
+    need_epoll
+    on server_epoll check_second_client_served_while_first_connected
+}
+
+@test "epoll: 100 clients at once; a client that never reads delays nobody" {
+    need_epoll
+    on server_epoll check_hundred_clients_at_once
+    on server_epoll check_non_reader_delays_nobody
+}
+
+@test "epoll: SIGTERM with clients; out of file descriptors" {
+    need_epoll
+    on server_epoll check_sigterm_with_clients
+    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
+    on server_epoll check_out_of_descriptors --nofile 16
+}
+
+### What every server does, one client at a time.
+
+@test "after 200 connections: fds and threads back to baseline (server, server_epoll)" {
+    for SERVER_NAME in "${ECHOING[@]}"; do
+        [ "$SERVER_NAME" = server_fork ] || # its own test, of its part
+            on_each "$SERVER_NAME" check_resources_back_to_baseline
+    done
 }
 
 @test "resets and killed clients during an echo do not stop the server" {
-    for_each_server check_resets_do_not_stop_server
-}
-
-@test "out of file descriptors: the server neither dies nor spins, and catches up" {
-    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
-    for_each_server check_out_of_descriptors --nofile 16
-}
-
-@test "SIGTERM with clients connected: exit 0, no child or thread left" {
-    for_each_server check_sigterm_with_clients
+    for_each_echoing check_resets_do_not_stop_server
 }
 
 @test "SIGTERM ends a waiting server, exit 0" {
@@ -287,41 +641,20 @@ check_survives_epipe() {
 }
 
 @test "1 MiB of random binary data is echoed byte for byte (/dev/tcp)" {
-    for_each_server check_binary_devtcp
-}
-
-@test "1 MiB of random binary data is echoed byte for byte (client)" {
-    for_each_server check_binary_client
-}
-
-@test "client: a line longer than all socket buffers does not deadlock" {
-    skip_under shortio "tens of MiB at a few bytes a call take too long"
-    for_each_server check_huge_line_client
-}
-
-@test "client: lines come back exactly as they were sent" {
-    for_each_server check_lines
-}
-
-@test "client: no prompt and nothing but the echoes when scripted" {
-    for_each_server check_no_prompt_when_scripted
-}
-
-@test "client: a '>>: ' prompt on a terminal" {
-    for_each_server check_prompt_only_on_terminal
+    for_each_echoing check_binary_devtcp
 }
 
 @test "one byte is echoed (bash /dev/tcp, no client of ours)" {
-    for_each_server check_one_byte_devtcp
+    for_each_echoing check_one_byte_devtcp
 }
 
 @test "IPv4: a client at 127.0.0.1 is served" {
-    for_each_server check_ipv4
+    for_each_echoing check_ipv4
 }
 
 @test "IPv6: a client at ::1 is served" {
     have_ipv6 || skip "this system has no IPv6 loopback (::1)"
-    for_each_server check_ipv6
+    for_each_echoing check_ipv6
 }
 
 @test "a port already in use: a clear message and a hint, exit 1" {
@@ -329,7 +662,7 @@ check_survives_epipe() {
 }
 
 @test "a server stopped mid-session restarts at once on the same port" {
-    for_each_server check_restart_same_port
+    for_each_echoing check_restart_same_port
 }
 
 @test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
@@ -339,36 +672,60 @@ check_survives_epipe() {
     done
 }
 
-@test "client: no server at the port: a clear message, exit 1" {
-    for_each_server check_no_server
+@test "a client that closes before its echo is sent: EPIPE, not death by SIGPIPE" {
+    for_each_echoing check_survives_epipe
 }
 
-@test "a client that closes before its echo is sent: EPIPE, not death by SIGPIPE" {
-    for_each_server check_survives_epipe
+@test "fds 0-2 closed: no socket of the servers takes them" {
+    skip_under valgrind "valgrind opens its --log-file onto the closed fd 0"
+    for SERVER_NAME in "${ECHOING[@]}"; do
+        echo "# $SERVER_NAME"
+        check_std_fds_closed
+    done
+}
+
+@test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
+    for SERVER_NAME in "${ECHOING[@]}"; do
+        echo "# $SERVER_NAME"
+        check_accept_error
+    done
+}
+
+### The client (given code in the lab), against the thread server.
+
+@test "client: 1 MiB of random binary data is echoed byte for byte" {
+    on server check_binary_client
+}
+
+@test "client: a line longer than all socket buffers does not deadlock" {
+    skip_under shortio "tens of MiB at a few bytes a call take too long"
+    on server check_huge_line_client
+}
+
+@test "client: lines come back exactly as they were sent" {
+    on server check_lines
+}
+
+@test "client: no prompt and nothing but the echoes when scripted" {
+    on server check_no_prompt_when_scripted
+}
+
+@test "client: a '>>: ' prompt on a terminal" {
+    on server check_prompt_only_on_terminal
+}
+
+@test "client: no server at the port: a clear message, exit 1" {
+    on server check_no_server
 }
 
 @test "client: the server goes away mid-session: a clear message, exit 1" {
-    for_each_server check_client_reports_lost_server
+    for_each_echoing check_client_reports_lost_server
 }
 
-@test "fds 0-2 closed: the client acts as with /dev/null; no socket of the servers takes them" {
+@test "client: fds 0-2 closed: it acts as with /dev/null" {
     skip_under valgrind "valgrind opens its --log-file onto the closed fd 0"
     SERVER_NAME=server
     start_server "$STAGE_DIR/server" 0
     check_client_stdin_closed
     check_client_stdout_closed
-    for SERVER_NAME in "${SERVERS[@]}"; do
-        echo "# $SERVER_NAME"
-        check_server_std_fds_closed
-        stop_process "$SERVER_PID"
-    done
-}
-
-@test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
-    for SERVER_NAME in "${SERVERS[@]}"; do
-        echo "# $SERVER_NAME"
-        check_accept_error_retried
-        is_running "$SERVER_PID" || fail "$SERVER_NAME exited"
-        stop_process "$SERVER_PID"
-    done
 }

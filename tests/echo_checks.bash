@@ -20,8 +20,10 @@ echo_via_devtcp() {
     writer=$!
     with_timeout 10 head -c "$size" <&"$TCP_FD" >"$4" ||
         fail "sent $size bytes; $(wc -c <"$4") came back in $(scaled 10) s." \
-            "Does the server leave bytes unread and wait for more (as an" \
-            "edge-triggered epoll loop that reads once per wakeup does)?"
+            "Does the server drop the part of an echo that send() did not" \
+            "take (a poll() server must keep it, and send it at POLLOUT)?" \
+            "Or leave bytes unread and wait for more (as an edge-triggered" \
+            "epoll loop that reads once per wakeup does)?"
     wait "$writer"
     tcp_close "$TCP_FD"
 }
