@@ -232,7 +232,7 @@ fail_children_left() {
         fail "$zombies zombies: children that exited and were never" \
             "reaped. The parent must collect each one with waitpid():" \
             "on SIGCHLD, in a loop with WNOHANG, since one signal may" \
-            "stand for several exits"
+            "stand for several exits (they do not queue)"
     else
         fail "children still running: $(child_pids "$SERVER_PID")"
     fi
@@ -427,15 +427,27 @@ socket_inodes() {
 }
 
 # Each client is served by a child, and each child, once its client has
-# left, is reaped: none is left a zombie.
+# left, is reaped: none is left a zombie. First one client after another;
+# then 20 at once that leave together, so that their children exit at
+# nearly the same time: signals do not queue, and one SIGCHLD may stand
+# for several exits.
 check_children_reaped() {
-    local i
+    local i fds=()
     for i in $(seq 20); do
         tcp_open 127.0.0.1 "$SERVER_PORT"
         echo_once "$TCP_FD" "client $i"
         [ -n "$(child_pids "$SERVER_PID")" ] ||
             fail "no child process serves the client" || return 1
         tcp_close "$TCP_FD"
+    done
+    wait_until 5 server_has_no_children || fail_children_left || return 1
+    for i in $(seq 20); do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        fds+=("$TCP_FD")
+        echo_once "$TCP_FD" "together $i"
+    done
+    for i in "${fds[@]}"; do
+        tcp_close "$i"
     done
     wait_until 5 server_has_no_children || fail_children_left
 }
