@@ -46,9 +46,20 @@ deck() {
     done
     for deck in "$TOP"/slides/[0-9][0-9]_*.md; do
         name=$(basename "$deck" .md)
+        name=${name%.zh-CN} # a Chinese twin is named after its deck
         [ "$name" = 00_overview ] || [ -d "$TOP/$name" ] ||
             fail "slides/$name.md: no stage directory $name/"
     done
+}
+
+@test "slides: --check with no DECK checks the Chinese twins (NN_name.zh-CN.md) too" {
+    copy_slides
+    [ -f "$COPY/slides/00_overview.zh-CN.md" ] || skip "no Chinese deck"
+    printf '%s\n' 'text right above a separator' '---' >>"$COPY/slides/00_overview.zh-CN.md"
+    run "$COPY/slides/sync.sh" --check
+    [ "$status" -eq 1 ] || fail "$output"
+    [[ "$output" == *"slides/00_overview.zh-CN.md:"*"--- needs a blank line before it"* ]] ||
+        fail "$output"
 }
 
 @test "slides: a change in a quoted source fails --check with a diff, and sync fixes it" {
