@@ -24,7 +24,8 @@
 #
 # Variables: CC=clang, CFLAGS='-O0 -g' (the language and warning flags
 # stay on), WERROR=1 (warnings become errors; CI sets it), BATS=...,
-# BATS_FLAGS=--tap; STAGE=2 also limits make check to stage 2.
+# BATS_FLAGS=--tap; STAGE=2 also limits make check to stage 2; TEST=race
+# runs only the tests whose name matches (bats -f).
 # Sub-makes run with --no-print-directory, and a stage with nothing to
 # build says nothing.
 
@@ -105,7 +106,7 @@ test:
 ifneq ($(TEST_DIRS),)
 	@$(MAKE) -s --no-print-directory $(TEST_TOOLS)
 endif
-	$(BATS) $(BATS_FLAGS) $(TEST_FILES)
+	$(BATS) $(BATS_FLAGS) $(if $(TEST),-f '$(TEST)') $(TEST_FILES)
 
 clean:
 	@for dir in $(BUILT_STAGES); do \

@@ -405,3 +405,44 @@ c_names() {
                 "粘包 renders as empty boxes where no such font comes first"
     done
 }
+
+# The Chinese twins (tests/twins.sh): each records the English file it
+# translates, and copies its code blocks.
+@test "docs: every Chinese twin exists, is up to date with its English file, and has its code blocks" {
+    run sh "$TOP/tests/twins.sh" --check
+    [ "$status" -eq 0 ] || fail "$output"
+}
+
+@test "docs: tests/twins.sh catches a changed English file, a changed code block and a missing link" {
+    local copy=$BATS_TEST_TMPDIR/twins
+    mkdir -p "$copy/tests" "$copy/doc"
+    cp "$TOP/tests/twins.sh" "$copy/tests/"
+    printf 'English · [简体中文](A.zh-CN.md)\n\ntext\n\n```sh\nmake test\n```\n' \
+        >"$copy/doc/A.md"
+    printf '[English](A.md) · 简体中文\n\n文字\n\n```sh\nmake test\n```\n' \
+        >"$copy/doc/A.zh-CN.md"
+    cd "$copy"
+    sh tests/twins.sh --stamp doc/A.zh-CN.md
+    # The required documents of the real tree are missing here: only
+    # what is said of doc/A matters.
+    run sh tests/twins.sh --check
+    [[ "$output" != *"doc/A"* ]] || fail "a good twin was refused: $output"
+
+    printf 'more\n' >>doc/A.md
+    run sh tests/twins.sh --check
+    [[ "$output" == *"doc/A.md has changed since doc/A.zh-CN.md"* ]] ||
+        fail "a changed English file was not caught: $output"
+    sh tests/twins.sh --stamp doc/A.zh-CN.md
+
+    sed -i 's/^make test$/make tset/' doc/A.zh-CN.md
+    run sh tests/twins.sh --check
+    [[ "$output" == *"doc/A.zh-CN.md: code block 1 differs"* ]] ||
+        fail "a changed code block was not caught: $output"
+    sed -i 's/^make tset$/make test/' doc/A.zh-CN.md
+
+    sed -i '1s/.*/English/' doc/A.md
+    sh tests/twins.sh --stamp doc/A.zh-CN.md
+    run sh tests/twins.sh --check
+    [[ "$output" == *"doc/A.md:1: the first line does not link to A.zh-CN.md"* ]] ||
+        fail "a missing link was not caught: $output"
+}
