@@ -544,7 +544,10 @@ $output"
             fail "no reply in session $i"
         [ "$line" != "ready|0" ] || ready=$((ready + 1))
     done
-    [ "$ready" -eq 3 ] || fail "$ready uploads of 300 bytes went ahead"
+    [ "$ready" -eq 3 ] || fail "$ready uploads of 300 bytes went ahead" \
+        "(1000 allowed: 3 fit). Sessions that measure and reserve at the" \
+        "same time each see room: the ledger must be read, checked and" \
+        "rewritten under its fcntl() lock"
 }
 
 # lab: framing
