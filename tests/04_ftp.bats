@@ -89,8 +89,9 @@ ftp() {
     IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
         fail "put|10 with its 10 bytes in the same write: no reply in 5 s." \
             "The server waits for bytes it has already read: they came in" \
-            "with the put line, and read_some() must hand out what the" \
-            "reader holds before it calls recv()"
+            "with the put line. read_line() must leave them in the reader," \
+            "and read_some() hand out what the reader holds before it" \
+            "calls recv()"
     [ "$line" = "ok|stored 10 bytes" ] || fail "put|10: '$line'"
     expect_reply "ok|/"
     [ "$(cat "$ROOT/early")" = 0123456789 ] ||

@@ -13,16 +13,16 @@
  *   - fill() returning 0 before the line's first byte: LINE_EOF (the
  *     peer closed between lines). Returning 0 mid-line, or -1:
  *     LINE_ERROR.
- *   - Part 2, the -t line timeout: before calling fill() for a line
- *     that has begun (len > 0), call wait_for_rest(r, &deadline), with
- *     `double deadline = 0;` set once per line; if it returns -1,
- *     return LINE_TOO_SLOW.
+ *   - The users' line timeout (the stage's part 2, the server's -t):
+ *     before calling fill() for a line that has begun (len > 0), call
+ *     wait_for_rest(r, &deadline), with `double deadline = 0;` set once
+ *     per line; if it returns -1, return LINE_TOO_SLOW.
  * Python: like sock.makefile().readline(), which buffers the same way */
 (void)r;
 (void)line;
 (void)size;
 (void)fill;          /* yours to call */
-(void)wait_for_rest; /* yours to call (part 2) */
+(void)wait_for_rest; /* yours to call (the users' -t) */
 fprintf(stderr, "read_line() is not written yet (LAB.md, part 1)\n");
 errno = ENOSYS;
 return LINE_ERROR;

@@ -12,7 +12,8 @@
  *   - any other name: append '/' (unless len is 0) and the name. If
  *     that, and the NUL, would not fit in out_size bytes, return
  *     "name too long".
- *   Keep out NUL-terminated; return NULL when the whole name is done.
+ *   Keep out NUL-terminated: once the whole name is in, the code
+ *   below returns NULL.
  * The stub below takes the name as it comes, ".." and all: the source
  * article's server, which opened whatever it was given. */
 size_t part = strlen(name);
