@@ -85,24 +85,26 @@ ftp() {
     # in the server's reader already when the upload starts.
     printf 'put|10|early\n0123456789pwd\n' >&"$FTP_FD"
     expect_reply "ready|0"
-    local line
-    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
-        fail "put|10 with its 10 bytes in the same write: no reply in 5 s." \
-            "The server waits for bytes it has already read: they came in" \
-            "with the put line. read_line() must leave them in the reader," \
-            "and read_some() hand out what the reader holds before it" \
-            "calls recv()"
+    local line status=0
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" || status=$?
+    ((status == 0)) || fail "put|10 with its 10 bytes in the same write:" \
+        "$(no_reply "$status"). The bytes came in with the put line:" \
+        "read_line() must leave them in the reader, and read_some() hand" \
+        "out what the reader holds before it calls recv()"
     [ "$line" = "ok|stored 10 bytes" ] || fail "put|10: '$line'"
-    expect_reply "ok|/"
     [ "$(cat "$ROOT/early")" = 0123456789 ] ||
-        fail "stored '$(cat "$ROOT/early")', not the 10 bytes sent"
+        fail "put|10 then '0123456789pwd\\n' in one write: stored" \
+            "'$(cat "$ROOT/early")'. recv_file_data() must ask for no more" \
+            "than the bytes still owed: the next request follows them"
+    expect_reply "ok|/"
 
     # The data after ready|0, and the next request right behind it.
     reply_to "put|10|later"
     [ "$REPLY" = "ready|0" ] || fail "put|10|later: '$REPLY'"
     printf '0123456789pwd\n' >&"$FTP_FD"
-    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
-        fail "put|10, then 10 bytes and 'pwd' in one write: no reply in 5 s"
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" || status=$?
+    ((status == 0)) || fail "put|10, then 10 bytes and 'pwd' in one write:" \
+        "$(no_reply "$status")"
     [ "$line" = "ok|stored 10 bytes" ] && [ "$(cat "$ROOT/later")" = 0123456789 ] ||
         fail "put|10 then '0123456789pwd\\n': reply '$line', stored" \
             "'$(cat "$ROOT/later" 2>/dev/null)'. recv_file_data() must ask" \
@@ -242,7 +244,14 @@ round_trip() {
     expect_reply "ready|0"
     head -c 300000 "$HERE/data" >&"$FTP_FD"
     tcp_close "$FTP_FD" # the client vanishes, 300000 bytes in
-    wait_until 5 log_reaches 1 'upload of /data interrupted'
+    local stored=""
+    wait_until 5 log_reaches 1 'upload of /data interrupted' || {
+        [ ! -e "$ROOT/data" ] ||
+            stored=", and stored as /data ($(stat -c %s "$ROOT/data") bytes)"
+        fail "an upload cut off 300000 bytes into 1 MiB was not logged as" \
+            "interrupted$stored: recv_file_data() must fail when the" \
+            "connection ends before SIZE bytes have come"
+    }
 
     [ ! -e "$ROOT/data" ] || fail "a partial upload has the final name:" \
         "put must write .partial.NAME, and rename() it to NAME only once" \
@@ -431,9 +440,9 @@ refused() {
         "ls|sub/../.." "put|4|../evil" "put|4|/tmp/evil" \
         "delete|../outside/secret.txt" "mkdir|../newdir" \
         "get|0|.partial.x" "put|4|sub/.partial.y"; do
-        refused "$request" "'..' climbed out of the served directory, or a" \
-            "reserved name got through. resolve_path() refuses a '..' at" \
-            "the top, an absolute name and a .partial. name"
+        refused "$request" "resolve_path() must refuse a '..' at the top," \
+            "or '..' climbs out of the served directory; and absolute" \
+            "names, and names starting with .partial."
     done
     printf 'get|0|nul\0byte\n' >&"$FTP_FD"
     expect_reply "error|bad-request|control bytes in request"
@@ -457,9 +466,10 @@ refused() {
     for request in "get|0|link" "get|0|linkdir/x" "cd|linkdir" \
         "ls|linkdir" "put|4|linkdir/evil" "delete|linkdir/x" \
         "mkdir|linkdir/newdir"; do
-        refused "$request" "a symbolic link led out of the served" \
-            "directory. open_beneath() opens one component at a time," \
-            "with O_NOFOLLOW"
+        refused "$request" "symbolic links must not be followed, or they" \
+            "lead out of the served directory: open_beneath() opens one" \
+            "component at a time, with O_NOFOLLOW (a link: ELOOP, which is" \
+            "bad-path)"
     done
 
     # A put onto a link's name is refused: the link is neither followed

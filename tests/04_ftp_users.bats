@@ -413,7 +413,9 @@ $output"
         "get|0|docs/../../bob/secret.txt"; do
         reply_to "$request"
         [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
-            fail "'$request' was not refused: '$REPLY'"
+            fail "'$request' was not refused: '$REPLY': a session never" \
+                "leaves its home, by '..' (resolve_path()) or by a symbolic" \
+                "link (open_beneath())"
     done
     # A put to the link's own name is refused, the link neither followed
     # nor replaced; a delete removes the link, not bob's file.
