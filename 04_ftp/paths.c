@@ -47,6 +47,7 @@ resolve_path(const char *cwd, const char *name, char *out, size_t out_size)
         return "name too long";
     memcpy(out, cwd, len + 1);
 
+    /* lab:begin resolve_path */
     while (*name != '\0') {
         size_t part = strcspn(name, "/");
         if (part == 2 && strncmp(name, "..", 2) == 0) {
@@ -76,6 +77,7 @@ resolve_path(const char *cwd, const char *name, char *out, size_t out_size)
         if (*name == '/')
             name++;
     }
+    /* lab:end resolve_path */
     return NULL;
 }
 
@@ -86,6 +88,7 @@ resolve_path(const char *cwd, const char *name, char *out, size_t out_size)
 int
 open_beneath(int root_fd, const char *path, int flags, mode_t mode)
 {
+    /* lab:begin open_beneath */
     if (*path == '\0')
         return openat(root_fd, ".", flags, mode);
 
@@ -119,6 +122,7 @@ open_beneath(int root_fd, const char *path, int flags, mode_t mode)
         dir_fd = fd;
         path++; /* the '/' */
     }
+    /* lab:end open_beneath */
 }
 
 /* Open the directory that contains `path` (which must not be ""), and

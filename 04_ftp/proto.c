@@ -8,12 +8,14 @@
  * bytes the "ready" line announced. Neither side ever guesses where a
  * message ends from the size of a recv().
  */
+/* lab:begin splice_macros */
 /* splice() and F_SETPIPE_SZ are Linux calls, which glibc and musl
  * declare only when asked for GNU extensions (see recv_file_data()). */
 #if defined(__linux__) && !defined(SOCKSTEP_NO_SPLICE)
 #define _GNU_SOURCE
 #define USE_SPLICE 1
 #endif
+/* lab:end splice_macros */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <errno.h>
@@ -85,6 +87,7 @@ wait_for_rest(struct reader *r, double *deadline)
 ssize_t
 read_line(struct reader *r, char *line, size_t size)
 {
+    /* lab:begin read_line */
     size_t len = 0;
     double deadline = 0; /* part 2: set once the line has begun */
     for (;;) {
@@ -108,6 +111,7 @@ read_line(struct reader *r, char *line, size_t size)
         line[len++] = c;
         /* slide:end read_line */
     }
+    /* lab:end read_line */
 }
 
 /* Read up to `len` bytes of data: first what the reader already holds
@@ -117,6 +121,7 @@ read_line(struct reader *r, char *line, size_t size)
 ssize_t
 read_some(struct reader *r, void *buf, size_t len)
 {
+    /* lab:begin read_some */
     /* slide:begin read_some */
     if (r->start < r->end) {
         size_t n = r->end - r->start;
@@ -132,6 +137,7 @@ read_some(struct reader *r, void *buf, size_t len)
         n = recv(r->fd, buf, len, 0);
     } while (n < 0 && errno == EINTR);
     return n;
+    /* lab:end read_some */
 }
 
 /*** Writing lines ***/
@@ -312,12 +318,14 @@ write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* lab:begin splice_prototype */
 #ifdef USE_SPLICE
 enum { NO_SPLICE = 1 }; /* splice_file_data(): use the loop instead */
 static int splice_file_data(struct reader *r, int file_fd, off_t count,
                             off_t *done, progress_fn *progress,
                             void *progress_arg);
 #endif
+/* lab:end splice_prototype */
 
 /* Receive exactly `count` bytes of file data and write them to file_fd
  * at its current offset, reporting progress if asked. Returns 0; -1 if
@@ -335,6 +343,7 @@ int
 recv_file_data(struct reader *r, int file_fd, off_t count,
                progress_fn *progress, void *progress_arg)
 {
+    /* lab:begin recv_file_data */
     off_t done = 0;
 #ifdef USE_SPLICE
     int spliced =
@@ -359,8 +368,10 @@ recv_file_data(struct reader *r, int file_fd, off_t count,
             progress(done, progress_arg);
     }
     return 0;
+    /* lab:end recv_file_data */
 }
 
+/* lab:begin splice */
 #ifdef USE_SPLICE
 /* bytes a pipe holds: the most Linux lets an unprivileged program ask
  * for by default (/proc/sys/fs/pipe-max-size) */
@@ -449,6 +460,7 @@ splice_file_data(struct reader *r, int file_fd, off_t count, off_t *done,
     return result;
 }
 #endif
+/* lab:end splice */
 
 /*** Time ***/
 

@@ -19,6 +19,7 @@ ftp() {
 
 # --- the protocol document ---------------------------------------------
 
+# lab: jail
 @test "PROTOCOL.md's example session, replayed over /dev/tcp, matches the server" {
     printf 'Hello, world!\n' >"$ROOT/hello.txt"
     start_ftp_server
@@ -37,6 +38,7 @@ ftp() {
     tcp_close "$FTP_FD"
 }
 
+# lab: framing
 @test "a reply line and the file data behind it are told apart by length alone" {
     # "ready|SIZE|OFFSET\n" and the data usually arrive in one recv():
     # the data starts right after the newline, even when it holds
@@ -50,6 +52,65 @@ ftp() {
     cmp "$ROOT/mixed" "$HERE/mixed"
     reply_to "pwd" # and the next line starts right after the data
     [ "$REPLY" = "ok|/" ]
+}
+
+# lab: framing
+@test "requests that arrive together, in one recv(), are each answered in order" {
+    start_ftp_server
+    raw_open
+    # One write of three lines: the server's first recv() reads them
+    # all, and its reader must keep what follows the first '\n'.
+    printf 'bogus\npwd\nquit\n' >&"$FTP_FD"
+    local replies=() line
+    while ((${#replies[@]} < 3)) &&
+        IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD"; do
+        replies+=("$line")
+    done
+    ((${#replies[@]} == 3)) ||
+        fail "3 requests sent in one write got ${#replies[@]} replies" \
+            "(${replies[*]}): one recv() brought them all, and the bytes" \
+            "after the first '\\n' were lost. read_line() must leave them in" \
+            "the reader for the next line (粘包, sticky packets)"
+    [ "${replies[0]}" = "error|bad-request|unknown command" ] &&
+        [ "${replies[1]}" = "ok|/" ] && [ "${replies[2]}" = "ok|bye" ] ||
+        fail "replies out of order or wrong: ${replies[*]}"
+}
+
+# lab: framing
+@test "put: file data is exactly SIZE bytes, however the recv()s cut the stream" {
+    start_ftp_server
+    raw_open
+    # The line, its data and the next request in one write (a client
+    # sure of ready|0, a new name, need not wait for it): the data is
+    # in the server's reader already when the upload starts.
+    printf 'put|10|early\n0123456789pwd\n' >&"$FTP_FD"
+    expect_reply "ready|0"
+    local line status=0
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" || status=$?
+    ((status == 0)) || fail "put|10 with its 10 bytes in the same write:" \
+        "$(no_reply "$status"). The bytes came in with the put line:" \
+        "read_line() must leave them in the reader, and read_some() hand" \
+        "out what the reader holds before it calls recv()"
+    [ "$line" = "ok|stored 10 bytes" ] || fail "put|10: '$line'"
+    [ "$(cat "$ROOT/early")" = 0123456789 ] ||
+        fail "put|10 then '0123456789pwd\\n' in one write: stored" \
+            "'$(cat "$ROOT/early")'. recv_file_data() must ask for no more" \
+            "than the bytes still owed: the next request follows them"
+    expect_reply "ok|/"
+
+    # The data after ready|0, and the next request right behind it.
+    reply_to "put|10|later"
+    [ "$REPLY" = "ready|0" ] || fail "put|10|later: '$REPLY'"
+    printf '0123456789pwd\n' >&"$FTP_FD"
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" || status=$?
+    ((status == 0)) || fail "put|10, then 10 bytes and 'pwd' in one write:" \
+        "$(no_reply "$status")"
+    [ "$line" = "ok|stored 10 bytes" ] && [ "$(cat "$ROOT/later")" = 0123456789 ] ||
+        fail "put|10 then '0123456789pwd\\n': reply '$line', stored" \
+            "'$(cat "$ROOT/later" 2>/dev/null)'. recv_file_data() must ask" \
+            "for no more than the bytes still owed: the next request" \
+            "follows them"
+    expect_reply "ok|/"
 }
 
 # --- transfers ---------------------------------------------------------
@@ -67,6 +128,7 @@ round_trip() {
     cmp "$HERE/$1" "$HERE/back/$1"
 }
 
+# lab: framing
 @test "put and get round trips are byte-exact: 0 bytes, 1 byte, 1 MiB" {
     start_ftp_server
     : >"$HERE/empty"
@@ -77,6 +139,7 @@ round_trip() {
     round_trip mebibyte
 }
 
+# lab: framing
 @test "a file over 64 MiB of random bytes makes the round trip" {
     skip_under shortio "tens of MiB at a few bytes a call take too long"
     start_ftp_server
@@ -84,6 +147,7 @@ round_trip() {
     round_trip large
 }
 
+# lab: framing
 @test "names with spaces, UTF-8 and '|' make the round trip" {
     start_ftp_server
     printf 'a\n' >"$HERE/with spaces.txt"
@@ -94,6 +158,7 @@ round_trip() {
     round_trip "pipe|in name"
 }
 
+# lab: framing
 @test "sizes and offsets past 4 GiB work (sparse files, 64-bit numbers)" {
     start_ftp_server
     local size=$((5 * 1024 * 1024 * 1024)) # 5 GiB
@@ -115,6 +180,7 @@ round_trip() {
     [ "$(tail -c 3 "$ROOT/huge2")" = end ]
 }
 
+# lab: framing
 @test "two clients transferring different files at once both finish intact" {
     skip_under shortio "tens of MiB at a few bytes a call take too long"
     start_ftp_server
@@ -131,6 +197,7 @@ round_trip() {
     cmp "$ROOT/down" "$HERE/d/down"
 }
 
+# lab: framing
 @test "an upload of a name already being uploaded is refused: busy" {
     start_ftp_server
     raw_open
@@ -148,6 +215,7 @@ round_trip() {
 
 # --- interrupted transfers and resuming ---------------------------------
 
+# lab: framing
 @test "a client that dies mid-get leaves no file under the final name, and get resumes" {
     start_ftp_server
     random_file "$ROOT/movie" $((16 * 1024 * 1024))
@@ -167,6 +235,7 @@ round_trip() {
     [ ! -e "$HERE/movie.part" ]
 }
 
+# lab: framing
 @test "an upload cut off mid-data: no file under the final name, hidden, then resumed" {
     start_ftp_server
     random_file "$HERE/data" $((1024 * 1024))
@@ -175,9 +244,18 @@ round_trip() {
     expect_reply "ready|0"
     head -c 300000 "$HERE/data" >&"$FTP_FD"
     tcp_close "$FTP_FD" # the client vanishes, 300000 bytes in
-    wait_until 5 log_reaches 1 'upload of /data interrupted'
+    local stored=""
+    wait_until 5 log_reaches 1 'upload of /data interrupted' || {
+        [ ! -e "$ROOT/data" ] ||
+            stored=", and stored as /data ($(stat -c %s "$ROOT/data") bytes)"
+        fail "an upload cut off 300000 bytes into 1 MiB was not logged as" \
+            "interrupted$stored: recv_file_data() must fail when the" \
+            "connection ends before SIZE bytes have come"
+    }
 
-    [ ! -e "$ROOT/data" ] || fail "a partial upload has the final name"
+    [ ! -e "$ROOT/data" ] || fail "a partial upload has the final name:" \
+        "put must write .partial.NAME, and rename() it to NAME only once" \
+        "every byte is in"
     run ftp "ls" "get data"
     [[ "$output" != *data* ]] || fail "the partial upload is visible: $output"
 
@@ -188,6 +266,7 @@ round_trip() {
     [ ! -e "$ROOT/.partial.data" ]
 }
 
+# lab: framing
 @test "a client that vanishes mid-get does not disturb the server" {
     start_ftp_server
     random_file "$ROOT/big" $((32 * 1024 * 1024))
@@ -204,6 +283,7 @@ round_trip() {
 
 # --- commands and their errors -----------------------------------------
 
+# lab: framing
 @test "ls, cd, pwd, mkdir and delete, and their errors" {
     start_ftp_server
     printf 'abc' >"$ROOT/file"
@@ -234,6 +314,7 @@ EOF
 $output"
 }
 
+# lab: jail
 @test "delete refuses a directory that is not empty, and the top itself: bad-path" {
     start_ftp_server
     mkdir "$ROOT/full"
@@ -251,6 +332,7 @@ $output"
     [ -e "$ROOT/full/x" ]
 }
 
+# lab: framing
 @test "a client's get never writes outside its own directory" {
     start_ftp_server
     mkdir -p "$ROOT/deep/er"
@@ -263,6 +345,7 @@ $output"
     [ ! -e "$HERE/deep" ]
 }
 
+# lab: framing
 @test "malformed requests get error replies and the connection stays usable" {
     start_ftp_server
     raw_open
@@ -277,6 +360,7 @@ $output"
     [ "$REPLY" = "ok|/" ]
 }
 
+# lab: framing
 @test "PROTOCOL.md's small print: empty names, control bytes, leading zeros, the line limit" {
     printf 'Hello, world!\n' >"$ROOT/hello.txt"
     start_ftp_server
@@ -306,6 +390,7 @@ $output"
     expect_reply "error|line-too-long|a request line is at most 1024 bytes; closing the connection"
 }
 
+# lab: jail
 @test "a path is at most 999 bytes, and every reply that names one fits in a line" {
     start_ftp_server
     local part deep="" i
@@ -333,28 +418,59 @@ $output"
 
 # --- staying inside the served directory --------------------------------
 
-@test "every way out of the served directory is refused, and nothing outside changes" {
+# refused REQUEST HOW: the reply to REQUEST is an error bad-path or
+# bad-request; HOW says what got out if it is not.
+refused() {
+    reply_to "$1"
+    [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
+        fail "'$1' was not refused: '$REPLY': ${*:2}"
+}
+
+# lab: jail
+@test "'..' and absolute names never lead out of the served directory, and nothing outside changes" {
     local outside="$BATS_TEST_TMPDIR/outside"
-    mkdir -p "$outside/dir"
+    mkdir -p "$outside"
     printf 'secret\n' >"$outside/secret.txt"
-    ln -s "$outside/secret.txt" "$ROOT/link"
-    ln -s "$outside/dir" "$ROOT/linkdir"
     mkdir "$ROOT/sub"
     start_ftp_server
     raw_open
     local request
     for request in "get|0|../outside/secret.txt" "get|0|/etc/passwd" \
-        "get|0|sub/../../outside/secret.txt" "get|0|link" \
-        "get|0|linkdir/x" "cd|.." "cd|/" "cd|linkdir" "ls|.." \
-        "ls|linkdir" "put|4|../evil" "put|4|linkdir/evil" "put|4|/tmp/evil" \
-        "delete|../outside/secret.txt" "delete|linkdir/x" "mkdir|../newdir" \
-        "mkdir|linkdir/newdir" "get|0|.partial.x" "put|4|sub/.partial.y"; do
-        reply_to "$request"
-        [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
-            fail "'$request' was not refused: '$REPLY'"
+        "get|0|sub/../../outside/secret.txt" "cd|.." "cd|/" "ls|.." \
+        "ls|sub/../.." "put|4|../evil" "put|4|/tmp/evil" \
+        "delete|../outside/secret.txt" "mkdir|../newdir" \
+        "get|0|.partial.x" "put|4|sub/.partial.y"; do
+        refused "$request" "resolve_path() must refuse a '..' at the top," \
+            "or '..' climbs out of the served directory; and absolute" \
+            "names, and names starting with .partial."
     done
     printf 'get|0|nul\0byte\n' >&"$FTP_FD"
     expect_reply "error|bad-request|control bytes in request"
+    [ "$(cat "$outside/secret.txt")" = secret ]
+    [ ! -e "$BATS_TEST_TMPDIR/evil" ]
+    [ ! -e "$BATS_TEST_TMPDIR/.partial.evil" ]
+    [ ! -e "$BATS_TEST_TMPDIR/newdir" ]
+    [ ! -e /tmp/evil ]
+}
+
+# lab: jail
+@test "symbolic links never lead out of the served directory: not followed, not replaced" {
+    local outside="$BATS_TEST_TMPDIR/outside"
+    mkdir -p "$outside/dir"
+    printf 'secret\n' >"$outside/secret.txt"
+    ln -s "$outside/secret.txt" "$ROOT/link"
+    ln -s "$outside/dir" "$ROOT/linkdir"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|link" "get|0|linkdir/x" "cd|linkdir" \
+        "ls|linkdir" "put|4|linkdir/evil" "delete|linkdir/x" \
+        "mkdir|linkdir/newdir"; do
+        refused "$request" "symbolic links must not be followed, or they" \
+            "lead out of the served directory: open_beneath() opens one" \
+            "component at a time, with O_NOFOLLOW (a link: ELOOP, which is" \
+            "bad-path)"
+    done
 
     # A put onto a link's name is refused: the link is neither followed
     # nor replaced. Deleting the link removes the link, not what it
@@ -369,11 +485,9 @@ $output"
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]
     [ -z "$(ls -A "$outside/dir")" ]
-    [ ! -e "$BATS_TEST_TMPDIR/evil" ]
-    [ ! -e "$BATS_TEST_TMPDIR/newdir" ]
-    [ ! -e /tmp/evil ]
 }
 
+# lab: framing
 @test "a named pipe in the served directory does not hang a get" {
     mkfifo "$ROOT/pipe"
     start_ftp_server
@@ -382,6 +496,7 @@ $output"
     [ "$REPLY" = "error|not-a-file|only regular files are sent" ]
 }
 
+# lab: framing
 @test "put race: a second upload that locks a file just finished is refused busy, and the file stays whole" {
     # tests/lockgate.c holds the second upload back between its open of
     # .partial.same and its lock, until the first has renamed the file
@@ -428,6 +543,7 @@ $output"
 
 # --- bad input: the server survives, others are served -------------------
 
+# lab: framing
 @test "a request line over 1024 bytes: error line-too-long, then the server closes" {
     start_ftp_server
     raw_open
@@ -438,6 +554,7 @@ $output"
     fi
 }
 
+# lab: framing
 @test "a 1 MiB line without a newline: answered or closed, memory bounded, others served" {
     start_ftp_server
     local rss_before status=0
@@ -459,6 +576,7 @@ $output"
     tcp_close "$flood"
 }
 
+# lab: framing
 @test "binary garbage: answered or closed, and the server keeps serving" {
     start_ftp_server
     random_file "$BATS_TEST_TMPDIR/garbage" 65536
@@ -476,6 +594,7 @@ $output"
 
 # --- the programs --------------------------------------------------------
 
+# lab: framing
 @test "IPv6: a client at ::1 is served" {
     have_ipv6 || skip "this system has no IPv6 loopback (::1)"
     start_ftp_server
@@ -492,6 +611,7 @@ $output"
     grep -q "^created $ROOT$" "$SERVER_LOG"
 }
 
+# lab: framing
 @test "SIGTERM with sessions open: exit 0, no session process left" {
     start_ftp_server
     raw_open
@@ -526,6 +646,7 @@ $output"
     [[ "$output" == *"Address already in use"*"hint:"* ]] || fail "$output"
 }
 
+# lab: framing
 @test "client: a prompt on a terminal; unknown commands fail the script" {
     start_ftp_server
     command -v script >/dev/null || skip "script(1) is not installed"
@@ -539,6 +660,7 @@ $output"
 
 # --- fds 0-2, a HOST of digits, accept() errors (as in stages 01-03) ----
 
+# lab: framing
 @test "fds 0-2 closed: the client acts as with /dev/null; no socket of the server takes them" {
     skip_under valgrind "valgrind opens its --log-file onto the closed fd 0"
     start_ftp_server --closed-fds
@@ -571,6 +693,7 @@ $output"
         fail "$output"
 }
 
+# lab: framing
 @test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
     local shim="$TOP/tests/acceptfail.so"
     [ -f "$shim" ] || fail "tests/acceptfail.so is not built: make test builds it"
@@ -611,6 +734,7 @@ drawn() {
     return 1
 }
 
+# lab: framing
 @test "the progress line fits a terminal 80 or 40 columns wide, for 2 GiB and for 14 bytes" {
     command -v script >/dev/null || skip "script(1) is not installed"
     start_ftp_server

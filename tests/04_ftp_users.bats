@@ -84,6 +84,7 @@ sessions_gone() {
 
 # --- the protocol document ---------------------------------------------
 
+# lab: jail
 @test "PROTOCOL.md's example session with users, replayed over /dev/tcp, matches the server" {
     start_users_server
     raw_open
@@ -140,6 +141,7 @@ ftpuser_with_password() {
     [ "$(grep '^ann:' "$file" | cut -d: -f2)" != "$(cut -d: -f2 <<<"$ann")" ]
 }
 
+# lab: jail
 @test "ftpuser refuses bad names, homes, quotas, passwords and overlapping homes" {
     local file="$BATS_TEST_TMPDIR/u.txt"
     ftpuser_with_password pw -f "$file" ann >/dev/null
@@ -213,6 +215,7 @@ prompt_count_reaches() { # FILE TEXT N: does TEXT appear N times in FILE?
     [ "$(grep -oF -- "$2" "$1" 2>/dev/null | wc -l)" -ge "$3" ]
 }
 
+# lab: jail
 @test "a bad line in the users file: file, line number and reason, exit 1" {
     local file="$BATS_TEST_TMPDIR/bad.txt" hash
     hash=$(grep '^alice:' "$USERS" | cut -d: -f2)
@@ -254,6 +257,7 @@ check_bad_line() {
         fail "for '$1': expected '$2', got: $output"
 }
 
+# lab: framing
 @test "without a users file the server is part 1's: no login, no quota" {
     start_server "$STAGE_DIR/server" -d "$ROOT" 0
     raw_open
@@ -267,6 +271,7 @@ check_bad_line() {
 
 # --- login ----------------------------------------------------------------
 
+# lab: framing
 @test "before a login, every request but login and quit is refused" {
     start_users_server
     raw_open
@@ -290,6 +295,7 @@ check_bad_line() {
     [ -z "$(ls -A "$ROOT/alice")" ]
 }
 
+# lab: framing
 @test "login: a right password is welcome; a wrong one or an unknown name get the same reply; the log shows no password" {
     start_users_server
     raw_open
@@ -310,6 +316,7 @@ check_bad_line() {
     ! grep -qE 'b\|o b|secret' "$SERVER_LOG" || fail "a password is in the log"
 }
 
+# lab: framing
 @test "failed logins: the delay doubles each time, and the third failure closes the connection" {
     start_users_server -w 100
     raw_open
@@ -330,6 +337,7 @@ check_bad_line() {
     expect_closed
 }
 
+# lab: framing
 @test "a client logs in on a terminal without the password being shown" {
     command -v script >/dev/null || skip "script(1) is not installed"
     start_users_server
@@ -341,6 +349,7 @@ check_bad_line() {
 
 # --- the jail --------------------------------------------------------------
 
+# lab: framing
 @test "after login the home is '/': pwd, ls, cd, get, put, delete act inside it" {
     start_users_server
     printf 'from admin\n' >"$ROOT/alice/readme.txt"
@@ -373,6 +382,7 @@ $output"
     [ ! -e "$ROOT/docs" ]
 }
 
+# lab: framing
 @test "after login the session holds no descriptor for ROOT, only for the home" {
     start_users_server
     raw_login bob
@@ -385,6 +395,7 @@ $output"
     ls -l /proc/"$session"/fd | grep -q -- "-> $ROOT/bob$"
 }
 
+# lab: jail
 @test "one user can never read, list, overwrite or delete another's files: .., symlinks" {
     mkdir -p "$ROOT/bob" "$ROOT/dave"
     printf 'bob only\n' >"$ROOT/bob/secret.txt"
@@ -402,7 +413,9 @@ $output"
         "get|0|docs/../../bob/secret.txt"; do
         reply_to "$request"
         [[ "$REPLY" == error\|bad-path\|* || "$REPLY" == error\|bad-request\|* ]] ||
-            fail "'$request' was not refused: '$REPLY'"
+            fail "'$request' was not refused: '$REPLY': a session never" \
+                "leaves its home, by '..' (resolve_path()) or by a symbolic" \
+                "link (open_beneath())"
     done
     # A put to the link's own name is refused, the link neither followed
     # nor replaced; a delete removes the link, not bob's file.
@@ -425,6 +438,7 @@ $output"
     [ ! -e "$HERE/bobfile" ]
 }
 
+# lab: framing
 @test "a read-only user can get, ls, cd, pwd and quota; every write is refused" {
     mkdir -p "$ROOT/guests/carol/docs"
     printf 'read me\n' >"$ROOT/guests/carol/docs/a.txt"
@@ -454,6 +468,7 @@ $output"
 
 # --- quotas ------------------------------------------------------------------
 
+# lab: framing
 @test "quota: a put that does not fit is refused before any data moves; delete frees space" {
     start_users_server
     raw_login alice
@@ -486,6 +501,7 @@ $output"
     [ "$output" = $'welcome alice\n400 of 1000 bytes used, 600 free' ]
 }
 
+# lab: framing
 @test "quota: two uploads at once by one user cannot together exceed it" {
     start_users_server
     raw_login alice
@@ -508,6 +524,7 @@ $output"
     expect_reply "ok|stored 600 bytes"
 }
 
+# lab: framing
 @test "quota: a burst of uploads by one user is counted under the lock" {
     # Eight sessions of alice, each asking for 300 of her 1000 bytes at
     # the same moment: exactly three may go ahead. Her home holds 5000
@@ -529,9 +546,13 @@ $output"
             fail "no reply in session $i"
         [ "$line" != "ready|0" ] || ready=$((ready + 1))
     done
-    [ "$ready" -eq 3 ] || fail "$ready uploads of 300 bytes went ahead"
+    [ "$ready" -eq 3 ] || fail "$ready uploads of 300 bytes went ahead" \
+        "(1000 allowed: 3 fit). Sessions that measure and reserve at the" \
+        "same time each see room: the ledger must be read, checked and" \
+        "rewritten under its fcntl() lock"
 }
 
+# lab: framing
 @test "quota: a resumed upload needs room only for the bytes still missing" {
     start_users_server
     raw_login alice
@@ -550,6 +571,7 @@ $output"
     expect_reply "ok|stored 900 bytes"
 }
 
+# lab: framing
 @test "quota: the reservation of a session that died does not count" {
     start_users_server
     raw_login alice
@@ -584,6 +606,7 @@ make_tree() {
     ln -s "$BATS_TEST_TMPDIR/outside/dir" "$1/sub/linkdir"
 }
 
+# lab: framing
 @test "put -r and get -r copy a tree byte-exact; symbolic links in it are skipped, not followed" {
     start_users_server
     make_tree "$HERE/tree"
@@ -614,6 +637,7 @@ make_tree() {
     [ ! -s "$HERE/back/tree/zero" ]
 }
 
+# lab: framing
 @test "put -r of a tree that does not fit is refused before anything is sent" {
     start_users_server
     mkdir -p "$HERE/big/sub"
@@ -626,6 +650,7 @@ make_tree() {
     [ -z "$(ls -A "$ROOT/alice")" ]
 }
 
+# lab: framing
 @test "a tree that stops on an error says so, and leaves no half-written file" {
     start_users_server
     mkdir -p "$HERE/t/sub" "$ROOT/bob/t"
@@ -641,6 +666,7 @@ make_tree() {
     [ -z "$(find "$ROOT/bob" -name '.partial.*')" ]
 }
 
+# lab: framing
 @test "get -r writes nowhere but below the local directory it makes" {
     start_users_server
     mkdir -p "$ROOT/bob/tree"
@@ -665,6 +691,7 @@ make_tree() {
 
 # --- many users at once ----------------------------------------------------
 
+# lab: framing
 @test "an idle session is closed: error timeout" {
     start_users_server -t 1
     raw_open
@@ -688,6 +715,7 @@ trickle() {
     done
 }
 
+# lab: framing
 @test "a request line must come whole within -t of its first byte: tricklers cannot hold -m's slots" {
     start_users_server -t 1 -m 2
     local fds=() i line start=$SECONDS
@@ -708,6 +736,7 @@ trickle() {
     wait_until 5 served_now || fail "no slot came free for a third client"
 }
 
+# lab: framing
 @test "a full server answers busy at once, and serves again when a session ends" {
     start_users_server -m 2
     raw_open
@@ -729,6 +758,7 @@ served_now() {
     [ "$(ftp_as bob "pwd" 2>/dev/null)" = $'welcome bob\n/' ]
 }
 
+# lab: framing
 @test "three users transferring at once, each in their own home, byte-exact" {
     start_users_server
     local user

@@ -25,17 +25,32 @@ send_request() {
     printf '%s\n' "$1" >&"$FTP_FD"
 }
 
+# no_reply STATUS: why read gave up with STATUS: a timeout, or the
+# server's close, with what its log says (a lab's stub that was called,
+# or else the last line: a session that ends says why).
+no_reply() {
+    local said
+    if (($1 > 128)); then
+        echo "no reply in $(scaled 5) s"
+        return
+    fi
+    said=$(grep -m 1 'not written yet' "$SERVER_LOG" 2>/dev/null ||
+        tail -n 1 "$SERVER_LOG" 2>/dev/null)
+    echo "no reply: the server closed the connection (its log: '$said')"
+}
+
 # expect_reply TEXT: the next line from the server is exactly TEXT.
 expect_reply() {
-    local line
-    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
-        fail "no reply; expected '$1'"
+    local line status=0
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" || status=$?
+    ((status == 0)) || fail "$(no_reply "$status"); expected '$1'"
     [ "$line" = "$1" ] || fail "expected '$1', got '$line'"
 }
 
 # reply_to REQUEST: send it, and put the reply line in REPLY.
 reply_to() {
+    local status=0
     send_request "$1"
-    IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" ||
-        fail "no reply to '$1'"
+    IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" || status=$?
+    ((status == 0)) || fail "$(no_reply "$status") to '$1'"
 }
