@@ -46,7 +46,7 @@ int send_line(int fd, const char *format, ...)
 #endif
     ;
 
-/*** Requests ***/
+/*** Requests (request.c) ***/
 
 enum command {
     CMD_GET,
