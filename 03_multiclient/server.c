@@ -83,7 +83,9 @@ struct client {
 static int clients_now;
 static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Add change (+1 or -1) to the count, and log the new count. */
+/* Add change (+1 or -1) to the count, and log the new count. The log
+ * line is written under the lock too: otherwise a thread could count
+ * 1, another 0, and the 0 be logged first. */
 /* slide:begin count_clients */
 static void
 count_clients(int change)
@@ -91,9 +93,8 @@ count_clients(int change)
     /* lab:begin count_clients */
     pthread_mutex_lock(&clients_lock);
     clients_now += change;
-    int now = clients_now;
+    fprintf(stderr, "clients now: %d\n", clients_now);
     pthread_mutex_unlock(&clients_lock);
-    fprintf(stderr, "clients now: %d\n", now);
     /* lab:end count_clients */
 }
 /* slide:end count_clients */

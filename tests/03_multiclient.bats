@@ -608,7 +608,8 @@ check_accept_error() {
 @test "poll: restarts at once on the same port; fds 0-2 closed; accept() errors" {
     on server_poll check_restart_same_port
     SERVER_NAME=server_poll
-    check_std_fds_closed
+    # (valgrind opens its --log-file onto the closed fd 0.)
+    [ "${CHECK_VARIANT:-}" = valgrind ] || check_std_fds_closed
     check_accept_error
 }
 

@@ -25,8 +25,13 @@ fake_lab() {
     cp "$TOP/labs/grade.sh" "$1/"
 }
 
-@test "labs: every lab's hand-out is made (regions, TODO files and lab.conf agree)" {
+@test "labs: every stage has a lab, and its hand-out is made (regions, TODO files and lab.conf agree)" {
     local lab stage
+    for stage in "$TOP"/0[1-9]_*/; do
+        stage=$(basename "$stage")
+        [ -f "$TOP/labs/$stage/lab.conf" ] ||
+            fail "stage $stage has no lab (labs/$stage/lab.conf)"
+    done
     for lab in "$TOP"/labs/0[1-9]_*/lab.conf; do
         stage=$(basename "$(dirname "$lab")")
         run "$LAB_SH" "$stage" "$BATS_TEST_TMPDIR/out"

@@ -5,8 +5,9 @@
  *     `clients_now += change` is three steps (load, add, store): two
  *     threads that load the same value lose one change. Hold
  *     clients_lock (pthread_mutex_lock() and pthread_mutex_unlock())
- *     around every use of clients_now, and log the value you read
- *     under the lock, not clients_now after it.
+ *     around every use of clients_now, and log while you hold it:
+ *     a thread that logs after unlocking may log its count after a
+ *     later thread's, and the last line would not be the count.
  *   - The tests build the server with ThreadSanitizer, which reports
  *     any unlocked use, even one that lost nothing this time. */
 (void)change;
