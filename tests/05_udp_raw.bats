@@ -528,10 +528,14 @@ line_of() {
     start_netns_server
     drop_every_third_to_server
     lines 9 >"$BATS_TEST_TMPDIR/in"
-    run --separate-stderr with_timeout 20 \
+    run --separate-stderr with_timeout 10 \
         "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -r 0 -t 0.5 \
         127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -ne 124 ] ||
+        fail "the client still waited after 10 s: a lost datagram gets" \
+            "no echo, and only the timeout (-t 0.5) ends the wait." \
+            "stderr: $stderr"
     [ "$status" -eq 1 ] || fail "exit $status: $stderr"
     [ "$output" = "$(lines 9 | sed '1d;4d;7d')" ] || fail "echoes: $output"
     [ "$(grep -c ' lost: ' <<<"$stderr")" -eq 3 ] || fail "$stderr"
@@ -552,10 +556,14 @@ line_of() {
     start_netns_server
     drop_every_third_to_server
     lines 9 >"$BATS_TEST_TMPDIR/in"
-    run --separate-stderr with_timeout 20 \
+    run --separate-stderr with_timeout 10 \
         "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -r 2 -t 0.5 \
         127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -ne 124 ] ||
+        fail "the client still waited after 10 s: a lost datagram gets" \
+            "no echo, and only the timeout (-t 0.5) ends the wait." \
+            "stderr: $stderr"
     [ "$status" -eq 0 ] || fail "exit $status: $stderr"
     [ "$output" = "$(lines 9)" ] || fail "echoes: $output"
     # Packets 1, 4, 7, 10, 13 are dropped: the first tries of datagrams
