@@ -590,8 +590,10 @@ line_of() {
         "$TOP/tests/cksum_test.c" "$STAGE_DIR/checksum.c"
     run with_timeout 10 "$BATS_TEST_TMPDIR/cksum_test"
     [ "$status" -eq 0 ] && [[ "$output" == *" checks, 0 failed" ]] ||
-        fail "ones_complement_sum() (checksum.c) fails its checks:" \
-            "$output"
+        fail "ones_complement_sum() (checksum.c) fails" \
+            "$(sed -n 's/^\([0-9]*\) checks, \([0-9]*\) failed$/\2 of its \1 checks/p' \
+                <<<"$output");" \
+            "$(sed -n 's/^hint: //p' <<<"$output")." "The checks: $output"
 }
 
 ### ping ###
@@ -600,7 +602,9 @@ line_of() {
 # 127.0.0.1), three replies with their TTL and time, and a summary with
 # no loss.
 check_three_replies() {
-    [ "$status" -eq 0 ] || fail "ping exited $status: $output"
+    [ "$status" -eq 0 ] ||
+        fail "ping exited $status, not 0: it did not take the 3 replies" \
+            "as its own (is_our_reply()). The output: $output"
     local seq address=${1:-127.0.0.1}
     for seq in 1 2 3; do
         [[ "$output" =~ "64 bytes from $address: icmp_seq=$seq ttl=64 time="[0-9.]+" ms" ]] ||
