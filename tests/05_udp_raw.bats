@@ -320,14 +320,16 @@ line_of() {
         "$STAGE_DIR/client" -t 0.2 -r 2 127.0.0.1 "$port" <<<"anyone there?"
     [ "$status" -ne 124 ] ||
         fail "no server, and the client still waited after 5 s: no echo" \
-            "will ever come, so await_echo() must stop waiting at the" \
-            "timeout (-t 0.2; set_receive_timeout(), SO_RCVTIMEO) and" \
-            "return NO_ECHO. stderr: $stderr"
+            "will ever come, so" \
+            "await_echo() must stop waiting at the timeout" \
+            "(-t 0.2; set_receive_timeout(), SO_RCVTIMEO) and return" \
+            "NO_ECHO. stderr: $stderr"
     [ "$status" -eq 1 ] || fail "exit $status: $stderr"
     [[ "$stderr" == *"datagram 1: no echo within 0.2 s, sending it again (try 2 of 3)"* ]] ||
-        fail "no echo within the timeout, and the client did not send the" \
-            "datagram again (-r 2: two resends): UDP never resends, the" \
-            "client must (echo_datagram()). stderr: $stderr"
+        fail "no echo within the timeout, and the client" \
+            "did not send the datagram again" \
+            "(-r 2: two resends): UDP never resends, the client must" \
+            "(echo_datagram()). stderr: $stderr"
     [[ "$stderr" == *"datagram 1: no echo within 0.2 s, sending it again (try 3 of 3)"* ]] ||
         fail "$stderr"
     [[ "$stderr" == *"datagram 1 lost: no echo after 3 tries"* ]] || fail "$stderr"
@@ -735,8 +737,9 @@ check_three_replies() {
             "request's). The output: $output"
     [[ "$output" == *"no reply to icmp_seq=4 within 0.5 s"* ]] ||
         fail "reply 4 came with another identifier, another ping's reply," \
-            "and ping took it for its own: is_our_reply() must skip a" \
-            "reply whose identifier is not ours (p->id). The output: $output"
+            "and ping took it for its own: is_our_reply()" \
+            "must skip a reply whose identifier is not ours" \
+            "(p->id). The output: $output"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"4 packets transmitted, 1 received, 75% packet loss"* ]] ||
         fail "$output"
