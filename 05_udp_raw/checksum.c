@@ -28,6 +28,7 @@
 uint16_t
 ones_complement_sum(uint16_t sum, const void *data, size_t len)
 {
+    /* lab:begin checksum */
     const uint8_t *p = data;
     /* slide:begin ones_complement */
     uint32_t total = sum;
@@ -41,6 +42,7 @@ ones_complement_sum(uint16_t sum, const void *data, size_t len)
     }
     return (uint16_t)total;
     /* slide:end ones_complement */
+    /* lab:end checksum */
 }
 
 /* The checksum of a message: the complement of its sum. Computed with

@@ -285,6 +285,7 @@ echo_datagram(const struct udp_client *c, const char *data, size_t len,
               struct tally *t)
 {
     unsigned long number = ++t->datagrams;
+    /* lab:begin retry */
     long tries = 1 + c->retries;
     enum outcome result = NO_ECHO;
     /* slide:begin retry */
@@ -301,16 +302,17 @@ echo_datagram(const struct udp_client *c, const char *data, size_t len,
             result = await_echo(c, data, len, number);
     }
     /* slide:end retry */
+    if (result == NO_ECHO)
+        fprintf(stderr, "client: datagram %lu lost: no echo after %ld %s\n",
+                number, tries, tries == 1 ? "try" : "tries");
+    /* lab:end retry */
 
     if (result == ECHOED)
         t->echoed++;
     else if (result == FAILED || result == FATAL)
         t->failed++;
-    else if (result == NO_ECHO) {
-        fprintf(stderr, "client: datagram %lu lost: no echo after %ld %s\n",
-                number, tries, tries == 1 ? "try" : "tries");
+    else if (result == NO_ECHO)
         t->lost++;
-    }
     return result;
 }
 
@@ -356,6 +358,7 @@ await_echo(const struct udp_client *c, const char *data, size_t len,
            unsigned long number)
 {
     static char echo[DATAGRAM_MAX];
+    /* lab:begin await_echo */
     double deadline = monotonic_now() + c->timeout_s;
     for (;;) {
         /* The timeout restarts with every recv(): give each one only
@@ -407,6 +410,7 @@ await_echo(const struct udp_client *c, const char *data, size_t len,
                     number, n);
         }
     }
+    /* lab:end await_echo */
 }
 
 /* Python: data, addr = s.recvfrom(bufsize)

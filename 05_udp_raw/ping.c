@@ -605,6 +605,7 @@ is_our_reply(const struct pinger *p, struct packet *pkt, uint16_t seq,
         len -= header_len;
     }
 
+    /* lab:begin reply */
     struct icmp_echo header;
     if (len < sizeof header)
         return 0;
@@ -638,6 +639,7 @@ is_our_reply(const struct pinger *p, struct packet *pkt, uint16_t seq,
         return 1;
     }
     return 0;
+    /* lab:end reply */
 }
 
 /* Sleep until `when` on the monotonic clock, or until Ctrl-C. */

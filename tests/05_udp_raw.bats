@@ -236,13 +236,17 @@ drop_every_third_to_server() {
     [[ "$output" == *"TCP: 3 send()s, 1 recv() with data"* ]] || fail "$output"
 }
 
+# lab: udp
 @test "truncation: an echo longer than the receive buffer is reported, exit 1" {
     start_stage_server
     head -c 100 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/in"
     run --separate-stderr run_client -b 16 127.0.0.1 "$SERVER_PORT" \
         <"$BATS_TEST_TMPDIR/in"
-    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
-    [ -z "$output" ] || fail "printed a truncated echo: $output"
+    [ "$status" -eq 1 ] && [ -z "$output" ] ||
+        fail "an echo cut to 16 of its 100 bytes (-b 16) was taken for" \
+            "the echo (exit $status): a datagram that did not fit is" \
+            "truncated (receive_datagram() says so, MSG_TRUNC), and the" \
+            "rest is gone; stdout: '$output'; stderr: $stderr"
     [[ "$stderr" == *"datagram 1: echo truncated: 16 of 100 bytes"* ]] ||
         fail "$stderr"
     [[ "$stderr" == *"1 datagram, 0 echoed, 0 lost, 1 failed"* ]] || fail "$stderr"
@@ -306,13 +310,26 @@ line_of() {
         fail "$output"
 }
 
+# lab: udp
 @test "not connected, no server: nobody says so; the client times out, retries, reports the loss" {
     start_stage_server
     local port=$SERVER_PORT
     stop_process "$SERVER_PID"
-    run --separate-stderr run_client -t 0.2 -r 2 127.0.0.1 "$port" \
-        <<<"anyone there?"
+    # 3 tries of 0.2 s: 5 s is plenty, unless the client waits for ever.
+    run --separate-stderr with_timeout 5 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" -t 0.2 -r 2 127.0.0.1 "$port" <<<"anyone there?"
+    [ "$status" -ne 124 ] ||
+        fail "no server, and the client still waited after 5 s: no echo" \
+            "will ever come, so" \
+            "await_echo() must stop waiting at the timeout" \
+            "(-t 0.2; set_receive_timeout(), SO_RCVTIMEO) and return" \
+            "NO_ECHO. stderr: $stderr"
     [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [[ "$stderr" == *"datagram 1: no echo within 0.2 s, sending it again (try 2 of 3)"* ]] ||
+        fail "no echo within the timeout, and the client" \
+            "did not send the datagram again" \
+            "(-r 2: two resends): UDP never resends, the client must" \
+            "(echo_datagram()). stderr: $stderr"
     [[ "$stderr" == *"datagram 1: no echo within 0.2 s, sending it again (try 3 of 3)"* ]] ||
         fail "$stderr"
     [[ "$stderr" == *"datagram 1 lost: no echo after 3 tries"* ]] || fail "$stderr"
@@ -325,6 +342,7 @@ line_of() {
 # server goes on and echoes both copies. The first echo answers
 # datagram 1; the second arrives while the client waits for datagram
 # 2's echo, and must not be taken for it.
+# lab: udp
 @test "a late echo of an earlier datagram is not taken for the current one" {
     start_stage_server
     lines 2 >"$BATS_TEST_TMPDIR/in"
@@ -350,6 +368,7 @@ line_of() {
 # waits for its echo (the server is stopped), another socket sends it
 # the very bytes it waits for: they are not from the server, so they do
 # not count. Then the server goes on, and its echo does.
+# lab: udp
 @test "a datagram from anyone but the server is not taken for the echo" {
     command -v ss >/dev/null || skip "ss (iproute2) is not installed"
     start_stage_server
@@ -375,8 +394,19 @@ line_of() {
     udp_open 127.0.0.1 "$port"
     printf 'datagram 1\n' >&"$UDP_FD"
     udp_close "$UDP_FD"
-    wait_for_line "$BATS_TEST_TMPDIR/err" 'not the server' 5 >/dev/null ||
-        fail "$(cat "$BATS_TEST_TMPDIR/err")"
+    stranger_done() {
+        grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$client"
+    }
+    wait_until 5 stranger_done
+    if ! grep -q 'not the server' "$BATS_TEST_TMPDIR/err"; then
+        fail "a datagram from another socket, not from the server, was" \
+            "taken for the echo: the server is stopped and has sent" \
+            "nothing. Without -c anyone may send to the client's port:" \
+            "await_echo() must compare the sender's address with the" \
+            "server's (same_address()) and say 'ignoring N bytes from" \
+            "ADDR: not the server'. stdout: '$(cat "$BATS_TEST_TMPDIR/out")';" \
+            "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+    fi
     kill -CONT "$SERVER_PID"
     wait_for_exit "$client" 10
     [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
@@ -494,15 +524,20 @@ line_of() {
 
 ### Loss and retry, in a network namespace that drops datagrams ###
 
+# lab: udp
 @test "lost datagrams (every 3rd dropped), no retries: exactly those reported lost, exit 1" {
     new_netns
     start_netns_server
     drop_every_third_to_server
     lines 9 >"$BATS_TEST_TMPDIR/in"
-    run --separate-stderr with_timeout 20 \
+    run --separate-stderr with_timeout 10 \
         "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -r 0 -t 0.5 \
         127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -ne 124 ] ||
+        fail "the client still waited after 10 s: a lost datagram gets" \
+            "no echo, and only the timeout (-t 0.5) ends the wait." \
+            "stderr: $stderr"
     [ "$status" -eq 1 ] || fail "exit $status: $stderr"
     [ "$output" = "$(lines 9 | sed '1d;4d;7d')" ] || fail "echoes: $output"
     [ "$(grep -c ' lost: ' <<<"$stderr")" -eq 3 ] || fail "$stderr"
@@ -517,15 +552,20 @@ line_of() {
     [ "$(log_count ' sent ')" -eq 6 ]
 }
 
+# lab: udp
 @test "lost datagrams (every 3rd dropped), with retries: every one comes back, exit 0" {
     new_netns
     start_netns_server
     drop_every_third_to_server
     lines 9 >"$BATS_TEST_TMPDIR/in"
-    run --separate-stderr with_timeout 20 \
+    run --separate-stderr with_timeout 10 \
         "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -r 2 -t 0.5 \
         127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+    [ "$status" -ne 124 ] ||
+        fail "the client still waited after 10 s: a lost datagram gets" \
+            "no echo, and only the timeout (-t 0.5) ends the wait." \
+            "stderr: $stderr"
     [ "$status" -eq 0 ] || fail "exit $status: $stderr"
     [ "$output" = "$(lines 9)" ] || fail "echoes: $output"
     # Packets 1, 4, 7, 10, 13 are dropped: the first tries of datagrams
@@ -543,6 +583,7 @@ line_of() {
 
 ### The Internet checksum ###
 
+# lab: checksum
 @test "the Internet checksum: known values (RFC 1071 and others) and its definition" {
     local cc=${CC:-cc}
     command -v "$cc" >/dev/null || skip "no C compiler ($cc)"
@@ -550,8 +591,11 @@ line_of() {
         -I"$STAGE_DIR" -o "$BATS_TEST_TMPDIR/cksum_test" \
         "$TOP/tests/cksum_test.c" "$STAGE_DIR/checksum.c"
     run with_timeout 10 "$BATS_TEST_TMPDIR/cksum_test"
-    [ "$status" -eq 0 ] || fail "$output"
-    [[ "$output" == *" checks, 0 failed" ]] || fail "$output"
+    [ "$status" -eq 0 ] && [[ "$output" == *" checks, 0 failed" ]] ||
+        fail "ones_complement_sum() (checksum.c) fails" \
+            "$(sed -n 's/^\([0-9]*\) checks, \([0-9]*\) failed$/\2 of its \1 checks/p' \
+                <<<"$output");" \
+            "$(sed -n 's/^hint: //p' <<<"$output")." "The checks: $output"
 }
 
 ### ping ###
@@ -560,7 +604,9 @@ line_of() {
 # 127.0.0.1), three replies with their TTL and time, and a summary with
 # no loss.
 check_three_replies() {
-    [ "$status" -eq 0 ] || fail "ping exited $status: $output"
+    [ "$status" -eq 0 ] ||
+        fail "ping exited $status, not 0: it did not take the 3 replies" \
+            "as its own (is_our_reply()). The output: $output"
     local seq address=${1:-127.0.0.1}
     for seq in 1 2 3; do
         [[ "$output" =~ "64 bytes from $address: icmp_seq=$seq ttl=64 time="[0-9.]+" ms" ]] ||
@@ -572,6 +618,7 @@ check_three_replies() {
         fail "$output"
 }
 
+# lab: reply
 @test "ping -c 3 127.0.0.1: three replies, checked, and the summary, exit 0" {
     run with_timeout 10 "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.2 127.0.0.1
@@ -580,6 +627,7 @@ check_three_replies() {
     check_three_replies
 }
 
+# lab: reply
 @test "ping through a raw socket (root, own namespace)" {
     new_netns # whose ping_group_range is "1 0": no datagram sockets
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
@@ -588,6 +636,7 @@ check_three_replies() {
     check_three_replies
 }
 
+# lab: reply
 @test "ping through an ICMP datagram socket, as nobody (Linux ping_group_range)" {
     [ "$(uname -s)" = Linux ] || skip "ICMP datagram sockets are Linux's"
     need_root "running ping as another user"
@@ -620,6 +669,7 @@ check_three_replies() {
     [[ "$output" == *"hint: "*"setcap cap_net_raw+ep"* ]] || fail "$output"
 }
 
+# lab: reply
 @test "ping installed setuid root gives up root once its socket is open" {
     need_root "installing ping setuid root"
     new_netns # no datagram sockets here: it must use a raw socket
@@ -649,33 +699,53 @@ check_three_replies() {
     stop_process "$pid"
 }
 
-# Two replies are damaged on their way in, before any socket sees them:
-# one byte of the 2nd reply's data is changed (the checksum no longer
-# matches), and the 3rd reply is renumbered icmp_seq=9 (nftables mends
-# the checksum of a field it rewrites). A raw socket receives both.
-@test "ping checks each reply: bad checksum and wrong sequence number are not counted" {
+# Three replies are changed on their way in, before any socket sees
+# them: the 2nd one's checksum is set to 0 (to 1 if 0 was right), the
+# 3rd is renumbered icmp_seq=9, and the 4th gets another identifier, as
+# if it were another ping's reply (nftables mends the checksum of a
+# field it rewrites, but not of raw bytes, @th). A raw socket receives
+# all three, and only the checks in is_our_reply() stop them.
+# lab: reply
+@test "ping checks each reply: its checksum, sequence number and identifier" {
     new_netns # ping_group_range "1 0": a raw socket
     netns_nft "
         table inet sockstep {
             chain input {
                 type filter hook input priority 0;
-                icmp type echo-reply icmp sequence 2 @th,64,8 set 0x41
+                icmp type echo-reply icmp sequence 2 icmp checksum 0 @th,16,16 set 1 accept
+                icmp type echo-reply icmp sequence 2 @th,16,16 set 0
                 icmp type echo-reply icmp sequence 3 icmp sequence set 9
+                icmp type echo-reply icmp sequence 4 icmp id 0 icmp id set 1 accept
+                icmp type echo-reply icmp sequence 4 icmp id set 0
             }
         }"
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
-        "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 127.0.0.1
-    [ "$status" -eq 1 ] || fail "exit $status: $output"
+        "$STAGE_DIR/ping" -c 4 -i 0.1 -W 0.5 127.0.0.1
     [[ "$output" == *"56 data bytes, ICMP raw socket"* ]] || fail "$output"
-    [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "$output"
-    [[ "$output" == *"icmp_seq=2: bad checksum, reply ignored"* ]] ||
-        fail "$output"
-    [[ "$output" == *"icmp_seq=9: not the reply to icmp_seq=3"* ]] ||
-        fail "$output"
-    [[ "$output" == *"3 packets transmitted, 1 received, 66% packet loss"* ]] ||
+    [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "no reply 1: $output"
+    [[ "$output" == *"icmp_seq=2: bad checksum, reply ignored"* ]] &&
+        [[ "$output" != *"icmp_seq=2 ttl="* ]] ||
+        fail "reply 2 came with a bad checksum, and ping did not say" \
+            "'icmp_seq=2: bad checksum, reply ignored': is_our_reply()" \
+            "must check the checksum (inet_checksum() of the whole ICMP" \
+            "message is 0 if it is intact). The output: $output"
+    [[ "$output" == *"icmp_seq=9: not the reply to icmp_seq=3"* ]] &&
+        [[ "$output" != *"icmp_seq=3 ttl="* ]] ||
+        fail "reply 3 came renumbered icmp_seq=9, and ping did not say" \
+            "'icmp_seq=9: not the reply to icmp_seq=3': is_our_reply()" \
+            "must check the sequence number (a late reply is another" \
+            "request's). The output: $output"
+    [[ "$output" == *"no reply to icmp_seq=4 within 0.5 s"* ]] ||
+        fail "reply 4 came with another identifier, another ping's reply," \
+            "and ping took it for its own: is_our_reply()" \
+            "must skip a reply whose identifier is not ours" \
+            "(p->id). The output: $output"
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"4 packets transmitted, 1 received, 75% packet loss"* ]] ||
         fail "$output"
 }
 
+# lab: reply
 @test "ping counts what is lost: every 3rd request dropped, 33% loss, exit 1" {
     new_netns
     netns_nft "
@@ -700,6 +770,7 @@ netns_has_ipv6() {
     "${IN_NETNS[@]}" grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null
 }
 
+# lab: reply
 @test "ping -6: ::1 through an ICMPv6 raw socket (root, own namespace)" {
     new_netns
     netns_has_ipv6 || skip "no IPv6 loopback (::1) in a new namespace here"
@@ -717,6 +788,7 @@ netns_has_ipv6() {
     [ "$status" -eq 1 ] || fail "-6 127.0.0.1: exit $status: $output"
 }
 
+# lab: reply
 @test "ping ::1 through an ICMPv6 datagram socket, as nobody (Linux ping_group_range)" {
     [ "$(uname -s)" = Linux ] || skip "ICMP datagram sockets are Linux's"
     need_root "running ping as another user"
@@ -738,6 +810,7 @@ netns_has_ipv6() {
 # As for IPv4 above, but ICMPv6's checksum is the kernel's to check: the
 # reply with a changed byte never reaches ping (the kernel drops it and
 # counts it in Icmp6InCsumErrors), so it is simply missing.
+# lab: reply
 @test "ping checks each ICMPv6 reply: a renumbered one is not counted, a corrupted one never arrives" {
     new_netns
     netns_has_ipv6 || skip "no IPv6 loopback (::1) in a new namespace here"
@@ -783,6 +856,7 @@ netns_has_ipv6() {
 
 # In a namespace of its own, where even a normal user may be root (see
 # new_netns), and where nothing else sends to port 4242.
+# lab: checksum
 @test "rawudp: the server logs exactly the payload, from the forged source port" {
     new_netns
     start_netns_server

@@ -4,8 +4,9 @@
  *
  * tests/05_udp_raw.bats builds and runs it:
  *     cc -I 05_udp_raw tests/cksum_test.c 05_udp_raw/checksum.c
- * It prints each failed check, then "N checks, N failed", and exits 1
- * if any failed.
+ * It prints the first failed checks, then "N checks, N failed", and,
+ * when some failed, a hint: which classic mistake the results look
+ * like. Exits 1 if any failed.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 
 #include "packet.h"
+
+#define FAILURES_SHOWN 8 /* the first ones say enough */
 
 static int checks, failures;
 
@@ -22,7 +25,8 @@ expect(const char *what, unsigned got, unsigned want)
     checks++;
     if (got != want) {
         failures++;
-        printf("FAIL %s: got 0x%04x, want 0x%04x\n", what, got, want);
+        if (failures <= FAILURES_SHOWN)
+            printf("FAIL %s: got 0x%04x, want 0x%04x\n", what, got, want);
     }
 }
 
@@ -38,6 +42,34 @@ reference_checksum(const uint8_t *p, size_t len)
     while (sum > 0xffff)
         sum = (sum & 0xffff) + (sum >> 16);
     return (uint16_t)~sum;
+}
+
+/* The classic mistakes, each as the sum it gives (not complemented). */
+enum mistake {
+    NO_CARRY,
+    ODD_BYTE_LOW,
+    ODD_BYTE_DROPPED,
+    BYTES_SWAPPED,
+    NOTHING
+};
+
+static uint16_t
+mistaken_sum(enum mistake m, const uint8_t *p, size_t len)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += m == BYTES_SWAPPED ? (unsigned)p[i + 1] << 8 | p[i]
+                                  : (unsigned)p[i] << 8 | p[i + 1];
+    if (len % 2 == 1 && m != ODD_BYTE_DROPPED)
+        sum += m == ODD_BYTE_LOW || m == BYTES_SWAPPED
+                   ? p[len - 1]
+                   : (uint64_t)p[len - 1] << 8;
+    if (m == NOTHING)
+        return 0;
+    if (m != NO_CARRY)
+        while (sum > 0xffff)
+            sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum; /* NO_CARRY: the carries out of bit 15 lost */
 }
 
 static uint32_t random_state = 2463534242u; /* fixed: repeatable runs */
@@ -126,11 +158,51 @@ against_the_definition(void)
     }
 }
 
+/* After a failure: does ones_complement_sum() give, on every test, the
+ * sum one classic mistake gives? Say which. */
+static void
+diagnose(void)
+{
+    static const char *const hints[] = {
+        [NO_CARRY] = "the sum without its end-around carry: a carry out "
+                     "of bit 15 must be added back in at bit 0 "
+                     "(total = (total & 0xffff) + (total >> 16))",
+        [ODD_BYTE_LOW] = "an odd last byte taken as the low half of its "
+                         "word: it is the high half, padded with a zero byte",
+        [ODD_BYTE_DROPPED] = "an odd last byte left out: it counts, as the "
+                             "high half of a word padded with a zero byte",
+        [BYTES_SWAPPED] = "16-bit words read in the machine's byte order: "
+                          "the first byte of each pair is the high half "
+                          "(network byte order)",
+        [NOTHING] = "nothing added: ones_complement_sum() returns its sum "
+                    "argument as it came (the stub?)",
+    };
+    static uint8_t data[1024];
+    for (enum mistake m = NO_CARRY; m <= NOTHING; m++) {
+        int same = 1;
+        random_state = 88172645u;
+        for (int round = 0; round < 200 && same; round++) {
+            size_t len = (size_t)random_byte() * 4 + round % 4;
+            for (size_t i = 0; i < len; i++)
+                data[i] = random_byte();
+            same =
+                ones_complement_sum(0, data, len) == mistaken_sum(m, data, len);
+        }
+        if (same) {
+            printf("hint: this looks like %s\n", hints[m]);
+            return;
+        }
+    }
+    printf("hint: compare ones_complement_sum() with RFC 1071, section 4.1\n");
+}
+
 int
 main(void)
 {
     known_values();
     against_the_definition();
     printf("%d checks, %d failed\n", checks, failures);
+    if (failures > 0)
+        diagnose();
     return failures == 0 ? 0 : 1;
 }
