@@ -45,7 +45,7 @@ fake_lab() {
     local dir stage prog pid
     for dir in "$LABS_OUT"/*-lab/; do
         stage=$(basename "$dir" -lab)
-        run with_timeout 120 make -C "$dir" all tools WERROR=1
+        run with_timeout 120 make -j2 -C "$dir" all tools WERROR=1
         [ "$status" -eq 0 ] || fail "$stage hand-out: make WERROR=1: $output"
         for prog in $(make -s --no-print-directory -C "$dir/$stage" programs); do
             [[ $prog == server* ]] || continue
@@ -108,7 +108,7 @@ fake_lab() {
 @test "grade.sh: a test that hangs costs that run, never the grader; nothing is left running" {
     fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
     local pid_file=$BATS_TEST_TMPDIR/hung.pid
-    HANG_PID_FILE=$pid_file GRADE_TIMEOUT=5 \
+    HANG_PID_FILE=$pid_file GRADE_TIMEOUT=3 \
         run with_timeout 60 "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"two "*"0/2"* ]] || fail "$output"
