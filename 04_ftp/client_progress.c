@@ -14,7 +14,7 @@
  * left.
  *
  * Part 2: during get -r and put -r, one line for the whole tree,
- * "[3/10 files, 45%] NAME", in place of the file's.
+ * "[3/10 files,  45%] NAME", in place of the file's.
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -192,7 +192,7 @@ draw_file_line(struct progress *p, off_t have, double seconds)
     draw(p, line, width, have == p->total);
 }
 
-/* Part 2: "[3/10 files, 45%] NAME", for a whole tree; `have` counts the
+/* Part 2: "[3/10 files,  45%] NAME", for a whole tree; `have` counts the
  * bytes of the file in flight. The line is ended by the tree's summary,
  * not here. */
 static void
