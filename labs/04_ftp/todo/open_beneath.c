@@ -8,10 +8,13 @@
  *     (never root_fd, which is the caller's).
  *   - Why: a symbolic link planted under the top may point anywhere
  *     (/etc); opened by its whole path, the kernel would follow it out.
- *     With O_NOFOLLOW a link fails with ELOOP; as a directory on the way
- *     it fails with ENOTDIR: when fstatat(..., AT_SYMLINK_NOFOLLOW) says
- *     that name is a link (S_ISLNK), set errno to ELOOP instead, so the
- *     client is told "symbolic links are not followed".
+ *     With O_NOFOLLOW a link fails with ELOOP, except where O_DIRECTORY
+ *     was asked for (every directory on the way, and the last component
+ *     when `flags` has it, as cd and ls ask): there it fails with
+ *     ENOTDIR. So after any openat() that fails with ENOTDIR, when
+ *     fstatat(..., AT_SYMLINK_NOFOLLOW) says that name is a link
+ *     (S_ISLNK), set errno to ELOOP instead, so the client is told
+ *     "symbolic links are not followed".
  *   - Return the last descriptor, or -1 with errno set (keep the errno
  *     of the failed openat() across the close()).
  * The stub below opens the whole path at once, following every link. */
