@@ -1,1 +1,1 @@
-/* (splice_file_data() is left out of the lab: see the top of the file.) */
+/* (The toolkit's proto.c ends with splice_file_data(), left out of the lab.) */

@@ -1,1 +1,1 @@
-/* (splice_file_data() is left out of the lab: see the top of the file.) */
+/* (No splice_file_data() here: see the top of the file.) */
