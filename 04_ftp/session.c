@@ -103,7 +103,8 @@ read_request(struct session *s, char *line, size_t size)
         reply(s, "error|timeout|no request for %d second%s; closing", t,
               t == 1 ? "" : "s");
     } else if (len == LINE_ERROR) {
-        fprintf(stderr, "%s error: connection lost mid-request\n", s->peer);
+        fprintf(stderr, "%s error: connection lost mid-request: %s\n", s->peer,
+                strerror(errno));
     } else if (len == LINE_TOO_LONG) { /* where would the next line start? */
         snprintf(s->request, sizeof s->request, "(a line over %d bytes)",
                  MAX_LINE);

@@ -144,7 +144,7 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" '
     # What a failed test printed. Its message, in order of preference:
     # the first line of fail() ("=> ..."), the first other line it
     # printed, the assertion bats names ("`[ ... ]'"'"' failed"). Lines
-    # from a server log ("--- server.0.log ---" on) are not messages.
+    # from a server log ("--- server_fork.0.log ---" on) are not messages.
     /^# / && pending != "" {
         text = substr($0, 3)
         if (text ~ /^--- .*---$/) in_log = 1

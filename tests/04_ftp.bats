@@ -60,7 +60,7 @@ ftp() {
     raw_open
     # One write of three lines: the server's first recv() reads them
     # all, and its reader must keep what follows the first '\n'.
-    printf 'bogus\npwd\nquit\n' >&"$FTP_FD"
+    raw_send 'bogus\npwd\nquit\n'
     local replies=() line
     while ((${#replies[@]} < 3)) &&
         IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD"; do
@@ -83,7 +83,7 @@ ftp() {
     # The line, its data and the next request in one write (a client
     # sure of ready|0, a new name, need not wait for it): the data is
     # in the server's reader already when the upload starts.
-    printf 'put|10|early\n0123456789pwd\n' >&"$FTP_FD"
+    raw_send 'put|10|early\n0123456789pwd\n'
     expect_reply "ready|0"
     local line status=0
     IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" || status=$?
@@ -373,7 +373,7 @@ $output"
     done
     # A control byte anywhere in a line is framing's business: the line
     # is refused before its name is looked at.
-    printf 'get|0|ctl\x01byte\n' >&"$FTP_FD"
+    raw_send 'get|0|ctl\x01byte\n'
     expect_reply "error|bad-request|control bytes in request"
     reply_to "get|0007|hello.txt" # leading zeros: 7
     [ "$REPLY" = "ready|14|7" ] || fail "leading zeros: '$REPLY'"
@@ -444,7 +444,7 @@ refused() {
             "or '..' climbs out of the served directory; and absolute" \
             "names, and names starting with .partial."
     done
-    printf 'get|0|nul\0byte\n' >&"$FTP_FD"
+    raw_send 'get|0|nul\0byte\n'
     expect_reply "error|bad-request|control bytes in request"
     [ "$(cat "$outside/secret.txt")" = secret ]
     [ ! -e "$BATS_TEST_TMPDIR/evil" ]

@@ -21,8 +21,19 @@ raw_open() {
     FTP_FD=$TCP_FD
 }
 
+# raw_send FORMAT [ARG...]: printf them to the server. A server that has
+# already closed the connection makes the write fail (EPIPE, SIGPIPE
+# ignored in a subshell, not the test's death by it): the test says so.
+raw_send() {
+    local why
+    # shellcheck disable=SC2059 # the format is the caller's
+    (trap '' PIPE && printf "$@") >&"$FTP_FD" 2>/dev/null && return
+    why=$(no_reply 1)
+    fail "${why#no reply: }, before the request was sent"
+}
+
 send_request() {
-    printf '%s\n' "$1" >&"$FTP_FD"
+    raw_send '%s\n' "$1"
 }
 
 # no_reply STATUS: why read gave up with STATUS: a timeout, or the

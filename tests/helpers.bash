@@ -85,6 +85,16 @@ _server_gone_note() {
         "$(tail -n 1 "$SERVER_LOG" | cut -c 1-160)"
 }
 
+# stub_note: the line of the server's log that says a lab's stub ran
+# ("... is not written yet"), as " (its log: '...')", to end a message
+# with; nothing when there is none.
+stub_note() {
+    local said
+    [ -f "${SERVER_LOG:-}" ] || return 0
+    said=$(grep -m 1 'not written yet' "$SERVER_LOG") || return 0
+    printf " (its log: '%s')" "$said"
+}
+
 # skip_under VARIANT REASON: skip this test when make check runs the
 # suite under VARIANT (see CHECK_VARIANT above), saying why.
 skip_under() {
@@ -167,7 +177,8 @@ start_server() {
         shift
     fi
     [ -x "$1" ] || fail "$1 is not built: run make first" || return 1
-    SERVER_LOG="$BATS_TEST_TMPDIR/server.${#_test_logs[@]}.log"
+    # server_fork.0.log: each log is named after its program
+    SERVER_LOG="$BATS_TEST_TMPDIR/${1##*/}.${#_test_logs[@]}.log"
     _test_logs+=("$SERVER_LOG")
     if ((closed_fds)); then
         "${_pdeathsig[@]}" "${limit[@]}" "${_server_wrapper[@]}" "$@" \
