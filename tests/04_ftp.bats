@@ -276,7 +276,7 @@ round_trip() {
     with_timeout 5 head -c 1000 <&"$FTP_FD" >/dev/null
     tcp_close "$FTP_FD" # with 32 MiB still coming
     wait_until 5 log_reaches 1 'error: sending /big'
-    is_running "$SERVER_PID"
+    server_survived "a client closed mid-download"
     run ftp "pwd"
     [ "$output" = "/" ]
 }
@@ -587,7 +587,7 @@ refused() {
         2>/dev/null || true
     with_timeout 5 cat <&"$FTP_FD" >/dev/null || true
     tcp_close "$FTP_FD"
-    is_running "$SERVER_PID"
+    server_survived "a client sent garbage"
     run ftp "pwd"
     [ "$output" = "/" ]
 }

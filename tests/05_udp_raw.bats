@@ -876,7 +876,7 @@ netns_has_ipv6() {
         "$STAGE_DIR/rawudp" -s 4343 127.0.0.1 "$SERVER_PORT" ""
     [ "$status" -eq 0 ] || fail "exit $status: $output"
     wait_until 5 log_reaches 1 ':4343 sent 0 bytes: ""$'
-    is_running "$SERVER_PID"
+    server_survived "an empty datagram"
 }
 
 @test "rawudp without permission: a clear message and a hint, exit 77" {

@@ -192,11 +192,24 @@ check_port_in_use() {
     [[ "$output" == *"hint: "*"$SERVER_PORT"* ]] || fail "no hint: $output"
 }
 
-# check_stop_signal SIGNAL: the server ends with status 0.
+# check_stop_signal SIGNAL: the server, waiting (asleep in accept() or
+# recv()), ends with status 0 when sent SIGNAL.
 check_stop_signal() {
-    kill -"$1" "$SERVER_PID"
+    wait_until 5 _server_asleep ||
+        fail "the server was not waiting when SIG$1 was to be sent: it" \
+            "must block in accept() or recv() until a client comes" ||
+        return 1
+    kill -"$1" "$SERVER_PID" 2>/dev/null ||
+        fail "the server exited before SIG$1 was sent" || return 1
     wait_for_exit "$SERVER_PID" 5
     [ "$EXIT_STATUS" -eq 0 ] || fail "server exited $EXIT_STATUS after $1"
+}
+
+_server_asleep() {
+    local stat
+    stat=$(cat "/proc/$SERVER_PID/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" = S ]
 }
 
 check_stop_signal_mid_session() {

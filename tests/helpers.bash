@@ -80,6 +80,7 @@ fail() {
 # failed, and its last line says why it died: fail() adds them.
 _server_gone_note() {
     [ -n "${SERVER_PID:-}" ] && [ -f "${SERVER_LOG:-}" ] || return 0
+    [[ " ${_test_pids[*]} " == *" $SERVER_PID "* ]] || return 0 # stopped by the test
     is_gone "$SERVER_PID" || return 0
     printf " (the server has exited; its last line: '%s')" \
         "$(tail -n 1 "$SERVER_LOG" | cut -c 1-160)"
@@ -222,6 +223,15 @@ tcp_close() {
     exec {fd}>&-
 }
 
+# server_survived WHAT: the server under test is still running after
+# WHAT (a client's reset, kill, garbage...), which must end that client
+# alone; else the test fails, saying so.
+server_survived() {
+    is_running "$SERVER_PID" ||
+        fail "the server exited after $1: that must end the one client," \
+            "not the server"
+}
+
 # Is PID still running? A process that has exited but was not yet
 # reaped (a zombie, state Z) counts as gone.
 is_running() {
@@ -241,7 +251,7 @@ wait_for_exit() {
     wait_until "$2" is_gone "$1" || fail "process $1 still running" ||
         return 1
     EXIT_STATUS=0
-    wait "$1" || EXIT_STATUS=$?
+    wait "$1" 2>/dev/null || EXIT_STATUS=$? # (no "Killed" job notice)
     _forget_pid "$1"
 }
 
