@@ -7,9 +7,10 @@
  *   - accept() failing with EINTR (a signal came first): call it
  *     again. Failing with an error of the new connection, not of the
  *     listener (is_new_connection_error() says which): log
- *     "server: accept: REASON" and call it again.
- *   - Any other failure: log "server: accept: REASON" (strerror),
+ *     "PROGRAM: accept: REASON" and call it again.
+ *   - Any other failure: log "PROGRAM: accept: REASON" (strerror),
  *     except for EAGAIN and EWOULDBLOCK, and return -1, errno set.
+ *   (PROGRAM is program_name: "server". REASON is strerror(errno).)
  * Python: conn, addr = s.accept() */
 (void)listen_fd;
 (void)peer;

@@ -4,8 +4,10 @@
  *   UDP loses datagrams without a word, and anyone may send to our port.
  *   - Wait c->timeout_s seconds in all, not per receive: compute a
  *     deadline with monotonic_now(), and before each receive give
- *     set_receive_timeout() (net.c) only the time left. Nothing left:
- *     return NO_ECHO (echo_datagram() decides whether to resend).
+ *     set_receive_timeout() (net.c) only the time left (if that fails:
+ *     report_socket_error(c, "setsockopt SO_RCVTIMEO"), return FATAL).
+ *     Nothing left: return NO_ECHO (echo_datagram() decides whether to
+ *     resend).
  *   - Receive with receive_datagram() into `echo`, at most c->buf_size
  *     bytes. -1 with EAGAIN or EWOULDBLOCK (the timeout) or EINTR: go
  *     round again. Any other failure: report_socket_error(c, "recv")

@@ -7,7 +7,9 @@
  *     buffer.
  *   - One's-complement addition: a carry out of bit 15 is added back in
  *     at bit 0 (the end-around carry). Sum into a wider integer and fold
- *     it, (total & 0xffff) + (total >> 16), so no carry is lost.
+ *     it, (total & 0xffff) + (total >> 16), after every addition: then
+ *     no carry is lost. (Folding once at the end is not enough: the
+ *     fold itself can carry again.)
  *   - An odd length: the last byte is the high half of a word whose low
  *     half is 0.
  *   - Return 16 bits; inet_checksum() below complements them.

@@ -10,8 +10,9 @@
  *     (p->sock.icmp->echo_reply), or carries another identifier than
  *     p->id (ntohs()), or is not from the host we ping
  *     (is_from_target()): a request, or another program's reply.
- *   - Then, on stdout, N being the reply's sequence number, report and
- *     refuse a reply of ours that is damaged, late, or changed:
+ *   - Then, on stdout, N being the reply's sequence number (ntohs()),
+ *     report and refuse a reply of ours that is damaged, late, or
+ *     changed:
  *     - ICMP (family AF_INET): inet_checksum() of the whole message,
  *       checksum included, is 0 if it is intact; if not, "icmp_seq=N:
  *       bad checksum, reply ignored". (The kernel checks ICMPv6's.)
