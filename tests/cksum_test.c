@@ -47,6 +47,7 @@ reference_checksum(const uint8_t *p, size_t len)
 /* The classic mistakes, each as the sum it gives (not complemented). */
 enum mistake {
     NO_CARRY,
+    FOLDED_ONCE,
     ODD_BYTE_LOW,
     ODD_BYTE_DROPPED,
     BYTES_SWAPPED,
@@ -66,7 +67,9 @@ mistaken_sum(enum mistake m, const uint8_t *p, size_t len)
                    : (uint64_t)p[len - 1] << 8;
     if (m == NOTHING)
         return 0;
-    if (m != NO_CARRY)
+    if (m == FOLDED_ONCE)
+        sum = (sum & 0xffff) + (sum >> 16); /* its own carry then lost */
+    else if (m != NO_CARRY)
         while (sum > 0xffff)
             sum = (sum & 0xffff) + (sum >> 16);
     return (uint16_t)sum; /* NO_CARRY: the carries out of bit 15 lost */
@@ -167,6 +170,9 @@ diagnose(void)
         [NO_CARRY] = "the sum without its end-around carry: a carry out "
                      "of bit 15 must be added back in at bit 0 "
                      "(total = (total & 0xffff) + (total >> 16))",
+        [FOLDED_ONCE] = "the carries folded in once, at the end: that "
+                        "addition can carry out of bit 15 again. Fold after "
+                        "every addition, or until the sum fits in 16 bits",
         [ODD_BYTE_LOW] = "an odd last byte taken as the low half of its "
                          "word: it is the high half, padded with a zero byte",
         [ODD_BYTE_DROPPED] = "an odd last byte left out: it counts, as the "
