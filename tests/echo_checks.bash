@@ -206,10 +206,7 @@ check_stop_signal() {
 }
 
 _server_asleep() {
-    local stat
-    stat=$(cat "/proc/$SERVER_PID/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat%% *}" = S ]
+    [ "$(proc_state "$SERVER_PID")" = S ]
 }
 
 check_stop_signal_mid_session() {
@@ -291,10 +288,12 @@ kill_client_mid_message() {
         exec sleep 30
     ) 3>&- 4>&- &
     pid=$!
+    disown "$pid" # bash would print a "Killed" notice for its job
     _test_pids+=("$pid")
     wait_until 5 log_reaches $((before + 1)) ' connected$'
     kill -KILL "$pid"
-    wait_for_exit "$pid" 5
+    wait_until 5 is_gone "$pid" || fail "the killed client is still running"
+    _forget_pid "$pid"
 }
 
 # provoke_epipe: make the server send() to a client that has already

@@ -45,9 +45,10 @@ no_reply() {
         echo "no reply in $(scaled 5) s"
         return
     fi
-    said=$(grep -m 1 'not written yet' "$SERVER_LOG" 2>/dev/null ||
-        tail -n 1 "$SERVER_LOG" 2>/dev/null)
-    echo "no reply: the server closed the connection (its log: '$said')"
+    said=$(stub_note)
+    [ -n "$said" ] ||
+        said=" (its log: '$(tail -n 1 "$SERVER_LOG" 2>/dev/null)')"
+    echo "no reply: the server closed the connection$said"
 }
 
 # expect_reply TEXT: the next line from the server is exactly TEXT.

@@ -80,7 +80,8 @@ fail() {
 # failed, and its last line says why it died: fail() adds them.
 _server_gone_note() {
     [ -n "${SERVER_PID:-}" ] && [ -f "${SERVER_LOG:-}" ] || return 0
-    [[ " ${_test_pids[*]} " == *" $SERVER_PID "* ]] || return 0 # stopped by the test
+    # (A server the test stopped itself is no news.)
+    [[ " ${_test_pids[*]} " == *" $SERVER_PID "* ]] || return 0
     is_gone "$SERVER_PID" || return 0
     printf " (the server has exited; its last line: '%s')" \
         "$(tail -n 1 "$SERVER_LOG" | cut -c 1-160)"
@@ -235,10 +236,17 @@ server_survived() {
 # Is PID still running? A process that has exited but was not yet
 # reaped (a zombie, state Z) counts as gone.
 is_running() {
+    local state
+    state=$(proc_state "$1") && [ "$state" != Z ]
+}
+
+# proc_state PID: the process's state letter (R running, S asleep in a
+# system call, Z zombie...); fails if there is no such process.
+proc_state() {
     local stat
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     stat=${stat##*) } # the state follows the command name in parentheses
-    [ "${stat%% *}" != Z ]
+    echo "${stat%% *}"
 }
 
 is_gone() {
@@ -251,7 +259,7 @@ wait_for_exit() {
     wait_until "$2" is_gone "$1" || fail "process $1 still running" ||
         return 1
     EXIT_STATUS=0
-    wait "$1" 2>/dev/null || EXIT_STATUS=$? # (no "Killed" job notice)
+    wait "$1" || EXIT_STATUS=$?
     _forget_pid "$1"
 }
 
