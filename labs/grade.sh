@@ -20,7 +20,13 @@
 # started stopped when the run ends: the tests stop their servers by
 # PID, and the run's process group goes last.
 #
-# Exit status: 0 full marks, 1 anything short of it, 2 usage error.
+# A skipped test (IPv6 where there is no ::1, nftables missing) counts
+# neither way in a part's tests, but the total says so: a code that
+# passed every test that ran is not given full marks while tests that
+# would check it could not run.
+#
+# Exit status: 0 full marks, 1 anything short of it (a skipped test
+# too), 2 usage error.
 set -u
 cd "$(dirname "$0")" || exit 2
 HERE=$PWD
@@ -97,17 +103,21 @@ run_bounded() {
 # Build. A hand-out that does not build fails every test, with the
 # compiler's first error as the message.
 : >"$work/tap"
+stopped_after=''
 if ! run_bounded 300 make all tools; then
     first=$(grep -m 1 -E 'error|Error' "$work/out")
     echo "# does not build: ${first:-make failed}" >"$work/build_error"
 else
-    run_bounded "$GRADE_TIMEOUT" bats --tap "${tests[@]}"
+    run_bounded "$GRADE_TIMEOUT" bats --tap "${tests[@]}" ||
+        { [ $? -eq 124 ] && stopped_after=$GRADE_TIMEOUT; }
     cp "$work/out" "$work/tap"
 fi
 
-# Read the TAP output against the map; print PART, passed, total,
-# skipped, first failure (tab-separated), parts in lab.conf's order.
-awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" '
+# Read the TAP output against the map. Print, tab-separated, parts in
+# lab.conf's order: PART, passed, total, skipped, the first failure's
+# message, that test's name, the first skip's reason.
+awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
+    -v stopped_after="$stopped_after" '
     FILENAME == ARGV[1] { # lab.conf
         if ($0 ~ /^part[ \t]/) {
             split($0, w, /[ \t]+/)
@@ -117,39 +127,61 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" '
     }
     FILENAME == ARGV[2] { # the map
         part_of[$2] = $1
+        names[++ntests] = $2
         total[$1]++
         if ($1 == "(given code)") has_other = 1
         next
     }
-    # The TAP output: "ok N NAME", "ok N NAME # skip ...", "not ok N NAME",
+    # The TAP output: "ok N NAME", "ok N NAME # skip REASON", "not ok N
+    # NAME", "not ok N NAME # timeout after SECSs" (BATS_TEST_TIMEOUT),
     # each failure followed by "# ..." lines.
     /^(not )?ok [0-9]+ / {
         finish()
         line = $0
         failed = line ~ /^not ok/
         sub(/^(not )?ok [0-9]+ /, "", line)
-        skipped = 0
+        skipped = 0; timed_out = ""
         if (!failed && line ~ / # skip( |$)/) {
             skipped = 1
+            reason = line
+            sub(/^.* # skip ?/, "", reason)
             sub(/ # skip( .*)?$/, "", line)
+        }
+        if (failed && match(line, / # timeout after [0-9]+s$/)) {
+            timed_out = substr(line, RSTART + 17)
+            sub(/s$/, "", timed_out)
+            line = substr(line, 1, RSTART - 1)
         }
         current = line
         ran[current] = 1
         p = (current in part_of) ? part_of[current] : "(given code)"
-        if (skipped) skip[p]++
-        else if (!failed) pass[p]++
-        else { pending = p; said = ""; other = ""; assertion = ""; in_log = 0 }
+        if (skipped) {
+            skip[p]++
+            if (!(p in skip_reason)) skip_reason[p] = reason
+        } else if (!failed) pass[p]++
+        else {
+            pending = p; said = ""; other = ""; assertion = ""
+            in_log = 0; in_said = 0
+            if (timed_out != "")
+                said = "did not finish in " timed_out " s, and was stopped: a hang, or a wait that never ends?"
+        }
         next
     }
     # What a failed test printed. Its message, in order of preference:
-    # the first line of fail() ("=> ..."), the first other line it
-    # printed, the assertion bats names ("`[ ... ]'"'"' failed"). Lines
-    # from a server log ("--- server_fork.0.log ---" on) are not messages.
-    /^# / && pending != "" {
+    # what fail() printed ("=> ..." and the lines after it, up to the
+    # server log), the first other line it printed, the assertion bats
+    # names ("`[ ... ]'"'"' failed"). Lines from a server log ("---
+    # server_fork.0.log ---" on) are not messages.
+    /^#/ && pending != "" {
         text = substr($0, 3)
         if (text ~ /^--- .*---$/) in_log = 1
-        if (in_log || said != "") next
-        if (text ~ /^=> /) { said = substr(text, 4); next }
+        if (in_log) next
+        if (in_said) {
+            if (text ~ /^=> / || ++said_lines > 12) in_said = 0
+            else { sub(/^ +/, "", text); if (text != "") said = said " " text; next }
+        }
+        if (said != "") next
+        if (text ~ /^=> /) { said = substr(text, 4); in_said = 1; said_lines = 0; next }
         if (text ~ /^\((in|from) / || text ~ /^ (in|from) /) next
         if (text ~ /^  `.*'"'"' failed/) {
             if (assertion == "") {
@@ -164,40 +196,79 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" '
     }
     function finish() {
         if (pending == "") return
-        if (!(pending in first))
+        if (!(pending in first)) {
             first[pending] = said != "" ? said : other != "" ? other : assertion
+            gsub(/\t/, " ", first[pending])
+            first_test[pending] = current
+        }
         pending = ""
     }
     END {
         finish()
-        for (t in part_of) {
+        # Tests that never ran: the build failed, or the whole run was
+        # stopped (GRADE_TIMEOUT) in the first of them (bats runs the
+        # tests in file order), or the run ended early for another reason.
+        for (i = 1; i <= ntests; i++) {
+            t = names[i]
             if (t in ran) continue
             p = part_of[t]
-            if (!(p in first))
-                first[p] = build_error != "" ? substr(build_error, 3) : "did not run (the test run stopped early)"
+            why = build_error != "" ? substr(build_error, 3) : \
+                stopped_after == "" ? "did not run (the test run stopped early)" : \
+                seen_unrun++ ? "did not run: the whole run was stopped after " stopped_after " s (GRADE_TIMEOUT), in an earlier test" : \
+                "did not finish: the whole run was stopped after " stopped_after " s (GRADE_TIMEOUT), in this test"
+            if (p in first) continue
+            first[p] = why
+            first_test[p] = t
         }
         if (has_other) order[++nparts] = "(given code)"
         for (i = 1; i <= nparts; i++) {
             p = order[i]
-            printf "%s\t%d\t%d\t%d\t%s\n", p, pass[p], total[p] - skip[p], skip[p], first[p]
+            printf "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", p, pass[p], total[p] - skip[p], skip[p], first[p], first_test[p], skip_reason[p]
         }
     }
 ' lab.conf "$work/map" "$work/tap" >"$work/grades"
 
-# The report, for a person.
+# The report, for a person: a line per part, and under a part short of
+# full marks its first failing test, that test's whole message, and how
+# to see all it printed.
 printf '%s: grade of %s\n' "$stage" "$name"
 awk -F '\t' '
+    # say(TEXT): TEXT in lines of at most 76 columns, indented 6.
+    function say(text,    n, w, i, line) {
+        n = split(text, w, / +/)
+        line = ""
+        for (i = 1; i <= n; i++) {
+            if (line != "" && length(line) + 1 + length(w[i]) > 70) {
+                print "      " line
+                line = w[i]
+            } else line = line == "" ? w[i] : line " " w[i]
+        }
+        if (line != "") print "      " line
+    }
     {
-        note = $4 > 0 ? " (" $4 " skipped)" : ""
-        msg = $2 < $3 ? $5 : ""
-        if (length(msg) > 150) msg = substr(msg, 1, 147) "..."
-        printf "  %-12s %3d/%-3d %s%s\n", $1, $2, $3, msg, note
-        passed += $2; total += $3
+        note = $4 > 0 ? "   (" $4 " skipped: " $7 ")" : ""
+        line = sprintf("  %-12s %3d/%-3d%s", $1, $2, $3, note)
+        sub(/ +$/, "", line)
+        print line
+        if ($2 < $3) {
+            name = $6
+            print "      first failure: " name
+            say($5)
+            # bats -f takes a regular expression: the name up to its
+            # first character that would mean something else there.
+            match(name, /^[^][()*+?.^$|\\{}'"'"'"]*/)
+            prefix = substr(name, 1, RLENGTH)
+            sub(/ +$/, "", prefix)
+            printf "      (all it printed: make test TEST='"'"'%s'"'"')\n", prefix
+        }
+        passed += $2; total += $3; skipped += $4
     }
     END {
-        printf "  %-12s %3d/%-3d %s\n", "total", passed, total,
-            passed == total ? "full marks" : ""
-        exit passed == total ? 0 : 1
+        verdict = passed < total ? "" : skipped > 0 ? "all passed, but " skipped " skipped (why: above): not full marks until they run" : "full marks"
+        line = sprintf("  %-12s %3d/%-3d %s", "total", passed, total, verdict)
+        sub(/ +$/, "", line)
+        print line
+        exit passed == total && skipped == 0 ? 0 : 1
     }
 ' "$work/grades"
 status=$?

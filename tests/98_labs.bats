@@ -88,12 +88,12 @@ fake_lab() {
     [ "$output" = $'a\n    stub();\nc' ] || fail "cut wrongly: '$output'"
 }
 
-@test "grade.sh: a line per part, the first failure's message, CSV" {
+@test "grade.sh: a line per part, the first failure's whole message, CSV" {
     fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
     run with_timeout 60 "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh" \
         -c "$BATS_TEST_TMPDIR/g.csv"
     [ "$status" -eq 1 ] || fail "exit $status, not 1 (not full marks): $output"
-    [[ "$output" == *"one "*"1/2"*'the message, with "quotes", a comma (1 skipped)'* ]] ||
+    [[ "$output" == *"one "*"1/2"*"(1 skipped: no reason)"*"first failure: one fails with a message"*'the message, with "quotes", a comma and a second line'*"make test TEST='one fails with a message'"* ]] ||
         fail "part one: $output"
     [[ "$output" == *"two "*"0/1"*'`[ 1 -eq 2 ]'"' failed"* ]] ||
         fail "part two: $output"
@@ -101,8 +101,27 @@ fake_lab() {
     [[ "$output" == *"total"*"2/4"* ]] || fail "total: $output"
     run cat "$BATS_TEST_TMPDIR/g.csv"
     [ "${lines[0]}" = "submission,part,passed,total,skipped,first_failure" ]
-    [ "${lines[1]}" = '"09_fake-lab","one",1,2,1,"the message, with ""quotes"", a comma"' ] ||
+    [ "${lines[1]}" = '"09_fake-lab","one",1,2,1,"the message, with ""quotes"", a comma and a second line"' ] ||
         fail "CSV: ${lines[1]}"
+}
+
+@test "grade.sh: every test passed but some skipped: the total says it is not full marks" {
+    fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
+    ALL_PASS=1 run with_timeout 60 "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh"
+    [ "$status" -eq 1 ] || fail "exit $status, not 1: $output"
+    [[ "$output" == *"total"*"4/4"*"3 skipped"*"not full marks"* ]] ||
+        fail "the total line does not say tests were skipped: $output"
+}
+
+@test "grade.sh: a test that times out is reported as a timeout, in its own part" {
+    fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
+    FOR_EVER=1 TEST_TIMEOUT=2 run with_timeout 60 \
+        "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh"
+    [ "$status" -eq 1 ] || fail "exit $status: $output"
+    [[ "$output" == *"three "*"0/1"*"did not finish in 2 s"* ]] ||
+        fail "the timeout is not reported as one: $output"
+    [[ "$output" == *"(given code)   1/1"* ]] ||
+        fail "the timed-out test was counted as given code: $output"
 }
 
 @test "grade.sh: a test that hangs costs that run, never the grader; nothing is left running" {
@@ -112,6 +131,8 @@ fake_lab() {
         run with_timeout 60 "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"two "*"0/2"* ]] || fail "$output"
+    [[ "$output" == *"three "*"whole run was stopped after 3 s"* ]] ||
+        fail "the tests after the hang do not say why they did not run: $output"
     [ -f "$pid_file" ] || fail "the hanging test never ran: $output"
     wait_until 5 is_gone "$(cat "$pid_file")" ||
         fail "the hung test's process is still running"
@@ -130,9 +151,9 @@ fake_lab() {
         "$sub/01_echo-lab/01_echo/net.c"
     run with_timeout 300 "$TOP/labs/grade-submissions.sh" 1 "$sub/01_echo-lab"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
-    grep -Eq '^  accept +([0-9]+)/\1 ' <<<"$output" ||
+    grep -Eq '^  accept +([0-9]+)/\1( |$)' <<<"$output" ||
         fail "part 1 should pass: $output"
-    ! grep -Eq '^  echo +([0-9]+)/\1 ' <<<"$output" ||
+    ! grep -Eq '^  echo +([0-9]+)/\1( |$)' <<<"$output" ||
         fail "part 2 should fail: $output"
 }
 
