@@ -21,6 +21,9 @@
 #                         sanitizers, valgrind and short I/O, and static
 #                         analysis (check/run says more); make check-asan
 #                         (-tsan, -valgrind, -shortio, -static) runs one
+#   make check-mutants    how many automatic mutants of each lab part its
+#                         tests kill (check/mutants.py; an hour; STAGE=N
+#                         one lab, MUTANTS_SAMPLE=N a sample per part)
 #
 # Variables: CC=clang, CFLAGS='-O0 -g' (the language and warning flags
 # stay on), WERROR=1 (warnings become errors; CI sets it), BATS=...,
@@ -130,8 +133,9 @@ check:
 	@STAGE='$(STAGE)' BATS='$(BATS)' BATS_FLAGS='$(BATS_FLAGS)' \
 		check/run $(CHECKS)
 
-$(CHECKS:%=check-%): check-%:
+$(CHECKS:%=check-%) check-mutants: check-%:
 	@STAGE='$(STAGE)' BATS='$(BATS)' BATS_FLAGS='$(BATS_FLAGS)' \
+		MUTANTS_SAMPLE='$(MUTANTS_SAMPLE)' MUTANTS_GOAL='$(MUTANTS_GOAL)' \
 		check/run $*
 
 # Test-only tools (LD_PRELOAD libraries such as the short-I/O shim, and
@@ -184,6 +188,6 @@ slides:
 slides-pdf:
 	slides/render.sh --pdf
 
-.PHONY: all stage1 stage2 stage3 stage4 stage5 test clean format check-format \
+.PHONY: check-mutants all stage1 stage2 stage3 stage4 stage5 test clean format check-format \
 	check $(CHECKS:%=check-%) fuzz fuzz-replay lab labs grade bench slides \
 	slides-pdf

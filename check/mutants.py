@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""check/mutants.py - do the tests of each lab part fail wrong code?
+
+    check/mutants.py [-n N] [-s SEED] [-g GOAL] [-l] [LAB[:PART]...]
+
+A mutant is the reference code with one small change in a lab region
+(labs/README.md, "How a lab is made"), the kind of slip a student makes:
+  cond    a condition negated:        if (n < 0)   ->  if (!(n < 0))
+  rel     a comparison shifted by one, or turned round:
+                                      n < 0 -> n <= 0,  a == b -> a != b
+  logic   && and || swapped
+  stmt    a statement deleted (a call, an assignment, a return, a break)
+  const   an integer constant +1 or -1
+For every part of every lab (LAB: 1-5 or 01_echo, default all; LAB:PART
+one part), each
+mutant of the part's regions is built in a copy of the tree
+(build/check/mutants/), and the part's own tests (those marked
+"# lab: PART") are run on it, one at a time, until one fails: the
+mutant is killed. A mutant that does not compile is stillborn and not
+counted. A mutant no test kills survives; one that cannot change what
+the program does is listed in check/mutants/equivalent, with why, and
+is not counted either.
+
+Prints, per lab and part, "killed K of M (P%)", each survivor with its
+line, and exits 1 if any part is below GOAL percent (default 90).
+  -n N     a sample of N mutants per part (the same N for the same
+           SEED and code), for a run that must be short (CI)
+  -s SEED  the sample's seed (default 1)
+  -l       list the mutants, run nothing
+The tests are the stage's own bats files, run with bats -f on the test's
+name; every run is bounded (MUTANT_TIMEOUT seconds a test, default 300).
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(os.environ.get("CHECK_DIR", os.path.join(TOP, "build", "check")),
+                    "mutants")
+TREE = os.path.join(WORK, "tree")
+EQUIVALENT = os.path.join(TOP, "check", "mutants", "equivalent")
+TEST_TIMEOUT = int(os.environ.get("MUTANT_TIMEOUT", "300"))
+
+
+# --- reading the labs ---------------------------------------------------
+
+def lab_dirs(wanted):
+    labs = sorted(d for d in os.listdir(os.path.join(TOP, "labs"))
+                  if re.match(r"0[1-9]_", d)
+                  and os.path.isfile(os.path.join(TOP, "labs", d, "lab.conf")))
+    if not wanted:
+        return labs
+    chosen = []
+    for w in wanted:
+        w = w.split(":")[0]
+        match = [d for d in labs if d == w or d.startswith("0" + w + "_")]
+        if not match:
+            sys.exit("check/mutants.py: no lab '%s' (labs: %s)" % (w, " ".join(labs)))
+        chosen += match
+    return chosen
+
+
+def parts_of(lab):
+    """[(part, [region, ...]), ...] in lab.conf's order."""
+    parts = []
+    with open(os.path.join(TOP, "labs", lab, "lab.conf")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[0] == "part":
+                parts.append((w[1], w[2].split(",")))
+    return parts
+
+
+def tests_of(lab, part):
+    """[(bats file, test name), ...] of the tests marked '# lab: PART'."""
+    found = []
+    tests_dir = os.path.join(TOP, "tests")
+    for name in sorted(os.listdir(tests_dir)):
+        if not (name.startswith(lab[:3]) and name.endswith(".bats")):
+            continue
+        above = ""
+        with open(os.path.join(tests_dir, name)) as f:
+            for line in f:
+                m = re.match(r'@test\s+"(.*)"\s*\{\s*$', line)
+                if m and above == "# lab: " + part:
+                    found.append((name, m.group(1).replace('\\"', '"')))
+                above = line.strip()
+    return found
+
+
+def region_lines(lab, region):
+    """(path relative to TOP, first line index, last line index) of the
+    lines between '/* lab:begin REGION */' and '/* lab:end REGION */'."""
+    stage = os.path.join(TOP, lab)
+    for name in sorted(os.listdir(stage)):
+        if not name.endswith((".c", ".h")):
+            continue
+        with open(os.path.join(stage, name)) as f:
+            lines = f.read().split("\n")
+        begin = end = None
+        for i, line in enumerate(lines):
+            if line.strip() == "/* lab:begin %s */" % region:
+                begin = i + 1
+            elif line.strip() == "/* lab:end %s */" % region:
+                end = i - 1
+        if begin is not None and end is not None:
+            return os.path.join(lab, name), begin, end
+    sys.exit("check/mutants.py: no region '%s' in %s/" % (region, lab))
+
+
+# --- making mutants -----------------------------------------------------
+
+def masked(lines):
+    """Each line with comments, string and character literals blanked
+    out (same length), so that operators are found in code alone."""
+    out, in_comment = [], False
+    for line in lines:
+        chars, i = list(line), 0
+        while i < len(line):
+            if in_comment:
+                if line.startswith("*/", i):
+                    chars[i] = chars[i + 1] = " "
+                    in_comment = False
+                    i += 2
+                    continue
+                chars[i] = " "
+                i += 1
+            elif line.startswith("/*", i):
+                in_comment = True
+            elif line.startswith("//", i):
+                for j in range(i, len(line)):
+                    chars[j] = " "
+                break
+            elif line[i] in "\"'":
+                quote, j = line[i], i + 1
+                while j < len(line) and line[j] != quote:
+                    j += 2 if line[j] == "\\" else 1
+                for k in range(i + 1, min(j, len(line))):
+                    chars[k] = " "
+                i = j + 1
+            else:
+                i += 1
+        out.append("".join(chars))
+    return out
+
+
+def closing_paren(text, open_at):
+    depth = 0
+    for i in range(open_at, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+REL = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
+REL_RE = re.compile(r"(?<![<>=!\-])(<=|>=|==|!=|<|>)(?![<>=])")
+LOGIC_RE = re.compile(r"&&|\|\|")
+CONST_RE = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
+
+
+def mutants_of_lines(code, begin, end):
+    """Yield (line index, kind, mutated line) for lines begin..end."""
+    mask = masked(code)
+    for i in range(begin, end + 1):
+        line, m = code[i], mask[i]
+        text = m.strip()
+        if not text or text.startswith("#") or re.fullmatch(r"[{}();\s]*", text):
+            continue
+        for kw in re.finditer(r"\b(if|while)\s*\(", m):
+            open_at = kw.end() - 1
+            close = closing_paren(m, open_at)
+            if close is not None:
+                yield i, "cond", (line[:open_at + 1] + "!(" +
+                                  line[open_at + 1:close] + ")" + line[close:])
+        for op in REL_RE.finditer(m):
+            # Not the < > of a cast to a pointer type or an #include.
+            yield i, "rel", line[:op.start()] + REL[op.group()] + line[op.end():]
+        for op in LOGIC_RE.finditer(m):
+            other = "||" if op.group() == "&&" else "&&"
+            yield i, "logic", line[:op.start()] + other + line[op.end():]
+        for c in CONST_RE.finditer(m):
+            n = int(c.group())
+            for v in (n + 1, n - 1):
+                if v >= 0:
+                    yield i, "const", line[:c.start()] + str(v) + line[c.end():]
+        # A whole statement on one line, begun on this line: delete it.
+        prev = next((mask[j].strip() for j in range(i - 1, -1, -1)
+                     if mask[j].strip()), ";")
+        if (text.endswith(";") and prev[-1] in ";{}):" or prev.endswith("else")) \
+                and not re.match(r"(return\s*;|break\s*;|;)$", text) \
+                and text.count("(") == text.count(")") \
+                and not re.match(r"(const\s+|static\s+|struct\s+|unsigned\s+)*"
+                                 r"[A-Za-z_]\w*(\s*\*)*\s+\**[A-Za-z_]\w*(\[[^]]*\])*\s*;$",
+                                 text):
+            indent = line[:len(line) - len(line.lstrip())]
+            yield i, "stmt", indent + ";"
+        elif text in ("return;", "break;"):
+            indent = line[:len(line) - len(line.lstrip())]
+            yield i, "stmt", indent + ";"
+
+
+def all_mutants(lab, regions):
+    """[(path, line index, kind, original, mutated), ...]"""
+    found = []
+    for region in regions:
+        path, begin, end = region_lines(lab, region)
+        with open(os.path.join(TOP, path)) as f:
+            code = f.read().split("\n")
+        for i, kind, new in mutants_of_lines(code, begin, end):
+            if new != code[i]:
+                found.append((path, i, kind, code[i], new))
+    return found
+
+
+def load_equivalent():
+    """{(path, original stripped, mutated stripped)} from
+    check/mutants/equivalent: 'PATH: ORIGINAL => MUTATED  # why'."""
+    known = set()
+    if not os.path.exists(EQUIVALENT):
+        return known
+    with open(EQUIVALENT) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            m = re.match(r"(\S+): (.*) => (.*?)\s+# \S", line)
+            if m:
+                known.add((m.group(1), m.group(2).strip(), m.group(3).strip()))
+    return known
+
+
+# --- running ------------------------------------------------------------
+
+def run(cmd, timeout, **kw):
+    """Run cmd in a process group of its own; kill the group on timeout.
+    Returns the exit status (124 on timeout)."""
+    p = subprocess.Popen(cmd, start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    try:
+        return p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.wait()
+        return 124
+
+
+def copy_tree():
+    if os.path.exists(TREE):
+        shutil.rmtree(TREE)
+    os.makedirs(TREE)
+    tar = "tar -C %s --exclude=./.git --exclude=./build -cf - . | tar -C %s -xf -"
+    subprocess.run(tar % (TOP, TREE), shell=True, check=True)
+    subprocess.run(["make", "-s", "-C", TREE, "clean"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if run(["make", "-s", "-C", TREE, "all", "tools"], 600) != 0:
+        sys.exit("check/mutants.py: the unmutated tree does not build")
+
+
+def killer(lab, path, original_text, mutated_line, index, tests):
+    """Plant one mutant in the copy, build, run the tests until one
+    fails. Returns the killing test's name, None if it survived, or ''
+    if it did not compile."""
+    target = os.path.join(TREE, path)
+    code = original_text.split("\n")
+    code[index] = mutated_line
+    with open(target, "w") as f:
+        f.write("\n".join(code))
+    try:
+        if run(["make", "-s", "-C", os.path.join(TREE, lab)], 300) != 0:
+            return ""
+        for bats_file, name in tests:
+            status = run(["bats", "-f", "^" + re.escape(name) + "$",
+                          os.path.join(TREE, "tests", bats_file)], TEST_TIMEOUT)
+            if status != 0:
+                return name
+        return None
+    finally:
+        with open(target, "w") as f:
+            f.write(original_text)
+        later = time.time() + 1  # newer than any object built meanwhile
+        os.utime(target, (later, later))
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__.split("\n\n")[1].strip())
+    ap.add_argument("-n", type=int, default=0)
+    ap.add_argument("-s", type=int, default=1)
+    ap.add_argument("-g", type=int, default=int(os.environ.get("MUTANTS_GOAL", "90")))
+    ap.add_argument("-l", action="store_true")
+    ap.add_argument("labs", nargs="*")
+    args = ap.parse_args()
+
+    equivalent = load_equivalent()
+    if not args.l:
+        copy_tree()
+    below = []
+    only = {w.split(":")[1] for w in args.labs if ":" in w}
+    for lab in sorted(set(lab_dirs(args.labs))):
+        for part, regions in parts_of(lab):
+            if only and part not in only:
+                continue
+            mutants = all_mutants(lab, regions)
+            made = len(mutants)
+            if args.n and len(mutants) > args.n:
+                mutants = random.Random("%d %s %s" % (args.s, lab, part)).sample(mutants, args.n)
+                mutants.sort(key=lambda m: (m[0], m[1]))
+            if args.l:
+                for path, i, kind, old, new in mutants:
+                    print("%s:%d %-5s %s => %s" % (path, i + 1, kind, old.strip(), new.strip()))
+                continue
+            tests = [(f, n) for f, n in tests_of(lab, part)]
+            killed = stillborn = equiv = 0
+            survivors = []
+            start = time.time()
+            for path, i, kind, old, new in mutants:
+                if (path, old.strip(), new.strip()) in equivalent:
+                    equiv += 1
+                    continue
+                with open(os.path.join(TREE, path)) as f:
+                    original = f.read()
+                by = killer(lab, path, original, new, i, tests)
+                if by == "":
+                    stillborn += 1
+                elif by is None:
+                    survivors.append("%s:%d: %s => %s" % (path, i + 1, old.strip(), new.strip()))
+                else:
+                    killed += 1
+            counted = killed + len(survivors)
+            share = 100 * killed // counted if counted else 100
+            sample = " (a sample of %d of %d)" % (len(mutants), made) if len(mutants) < made else ""
+            verdict = "ok" if share >= args.g else "not ok"
+            print("%s - mutants: %s %s: killed %d of %d (%d%%)%s; %d equivalent, "
+                  "%d did not compile; %d s" % (verdict, lab, part, killed, counted, share,
+                                                sample, equiv, stillborn, time.time() - start))
+            for s in survivors:
+                print("#   survived: " + s)
+            sys.stdout.flush()
+            if share < args.g:
+                below.append("%s %s" % (lab, part))
+    if below:
+        print("# below %d%%: %s" % (args.g, ", ".join(below)))
+    return 1 if below else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
