@@ -247,9 +247,35 @@ drop_every_third_to_server() {
             "the echo (exit $status): a datagram that did not fit is" \
             "truncated (receive_datagram() says so, MSG_TRUNC), and the" \
             "rest is gone; stdout: '$output'; stderr: $stderr"
-    [[ "$stderr" == *"datagram 1: echo truncated: 16 of 100 bytes"* ]] ||
+    [[ "$stderr" == *"datagram 1: echo truncated: 16 of 100 bytes (the receive buffer holds 16; see -b)"* ]] ||
         fail "$stderr"
-    [[ "$stderr" == *"1 datagram, 0 echoed, 0 lost, 1 failed"* ]] || fail "$stderr"
+    [[ "$stderr" == *"1 datagram, 0 echoed, 0 lost, 1 failed, 0 resent"* ]] &&
+        [ "$(grep -c 'echo truncated' <<<"$stderr")" -eq 1 ] ||
+        fail "after a truncated echo, the client sent the datagram again" \
+            "(or counted it lost): a truncated echo is final, the same" \
+            "datagram comes back truncated each time. await_echo()" \
+            "returns FAILED, and echo_datagram() stops at the first" \
+            "outcome that is not NO_ECHO. Expected '1 datagram, 0" \
+            "echoed, 0 lost, 1 failed, 0 resent'; stderr: $stderr"
+    # The limit, at N-1, N and N+1: an echo of 100 bytes fits a buffer
+    # of 100 bytes exactly.
+    local size
+    for size in 99 100 101; do
+        run --separate-stderr run_client -b "$size" 127.0.0.1 \
+            "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+        if [ "$size" -eq 99 ]; then
+            [ "$status" -eq 1 ] && [ -z "$output" ] &&
+                [[ "$stderr" == *"echo truncated: 99 of 100 bytes"* ]] ||
+                fail "-b 99, a 100-byte echo: exit $status; stdout" \
+                    "'$output'; stderr: $stderr"
+        else
+            [ "$status" -eq 0 ] && [ "$output" = "$(cat "$BATS_TEST_TMPDIR/in")" ] ||
+                fail "-b $size, a 100-byte echo: it fits, yet exit" \
+                    "$status: an echo that fills the buffer exactly is" \
+                    "whole; only MSG_TRUNC (receive_datagram()'s" \
+                    "*truncated) says it was cut. stderr: $stderr"
+        fi
+    done
 }
 
 @test "a line too long for one datagram is refused (EMSGSIZE); the next one goes" {
@@ -360,8 +386,55 @@ line_of() {
     [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
     cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
     grep -q 'datagram 2: ignoring 11 bytes that are not its echo' \
-        "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+        "$BATS_TEST_TMPDIR/err" ||
+        fail "while it waited for datagram 2's echo, the late second echo" \
+            "of datagram 1 came, and the client did not say 'datagram 2:" \
+            "ignoring 11 bytes that are not its echo': await_echo() must" \
+            "report it and wait on. stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+    grep -q '2 datagrams, 2 echoed, 0 lost, 0 failed, 1 resent$' \
+        "$BATS_TEST_TMPDIR/err" ||
+        fail "datagram 2's echo came, yet the client sent it again or" \
+            "gave it up: the late echo of datagram 1 ended the wait" \
+            "(await_echo() returned NO_ECHO). A datagram that is not the" \
+            "echo is reported and skipped, and the wait goes on, within" \
+            "the same deadline. Expected '2 datagrams, 2 echoed, 0 lost," \
+            "0 failed, 1 resent'; stderr: $(cat "$BATS_TEST_TMPDIR/err")"
     [ "$(log_count ' sent 11 bytes: "datagram 1\\n"')" -eq 2 ]
+}
+
+# start_waiting_client ARG...: start the client in the background, in
+# the test's namespace if it has one, to send the one line "datagram 1"
+# (with ARG... as its options and server); wait until its first
+# sendto() has bound its socket to a port. Sets CLIENT_PID and
+# CLIENT_PORT; its stdout and stderr go to $BATS_TEST_TMPDIR/out and
+# err. Started directly, so that $! is the client's PID (nsenter execs
+# it); teardown stops it if it does not end by itself.
+start_waiting_client() {
+    command -v ss >/dev/null || skip "ss (iproute2) is not installed"
+    "${IN_NETNS[@]}" "${_client_wrapper[@]}" "$STAGE_DIR/client" "$@" \
+        <<<"datagram 1" >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    CLIENT_PID=$!
+    _test_pids+=("$CLIENT_PID")
+    wait_until 5 _client_has_port ||
+        fail "the client's socket got no port: $("${IN_NETNS[@]}" ss -Huanp)"
+    CLIENT_PORT=$(_client_port)
+}
+
+# The client's port: the 4th column of ss, "0.0.0.0:PORT", on the line
+# of the client's socket.
+_client_port() {
+    "${IN_NETNS[@]}" ss -Huanp | awk -v pid="pid=$CLIENT_PID," \
+        'index($0, pid) { sub(/.*:/, "", $4); print $4 }'
+}
+
+_client_has_port() {
+    [ -n "$(_client_port)" ]
+}
+
+# client_err: the end of the client's stderr, for a message.
+client_err() {
+    tail -n 5 "$BATS_TEST_TMPDIR/err"
 }
 
 # Without -c, anyone may send to the client's port. While the client
@@ -370,32 +443,14 @@ line_of() {
 # not count. Then the server goes on, and its echo does.
 # lab: udp
 @test "a datagram from anyone but the server is not taken for the echo" {
-    command -v ss >/dev/null || skip "ss (iproute2) is not installed"
     start_stage_server
     kill -STOP "$SERVER_PID"
-    # Started directly, so that $! is the client's PID (it ends by
-    # itself within 5 s of the server's echo; teardown stops it if not).
-    "${_client_wrapper[@]}" "$STAGE_DIR/client" -t 5 -r 0 127.0.0.1 \
-        "$SERVER_PORT" <<<"datagram 1" >"$BATS_TEST_TMPDIR/out" \
-        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
-    local client=$! port
-    _test_pids+=("$client")
-    # The client's port, once its first sendto() has bound it: the 4th
-    # column of ss, "0.0.0.0:PORT", on the line of the client's socket.
-    client_port() {
-        ss -Huanp | awk -v pid="pid=$client," \
-            'index($0, pid) { sub(/.*:/, "", $4); print $4 }'
-    }
-    client_has_port() {
-        [ -n "$(client_port)" ]
-    }
-    wait_until 5 client_has_port || fail "$(ss -Huanp)"
-    port=$(client_port)
-    udp_open 127.0.0.1 "$port"
+    start_waiting_client -t 5 -r 0 127.0.0.1 "$SERVER_PORT"
+    udp_open 127.0.0.1 "$CLIENT_PORT"
     printf 'datagram 1\n' >&"$UDP_FD"
     udp_close "$UDP_FD"
     stranger_done() {
-        grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$client"
+        grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$CLIENT_PID"
     }
     wait_until 5 stranger_done
     if ! grep -q 'not the server' "$BATS_TEST_TMPDIR/err"; then
@@ -405,14 +460,100 @@ line_of() {
             "await_echo() must compare the sender's address with the" \
             "server's (same_address()) and say 'ignoring N bytes from" \
             "ADDR: not the server'. stdout: '$(cat "$BATS_TEST_TMPDIR/out")';" \
-            "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+            "stderr: $(client_err)"
     fi
     kill -CONT "$SERVER_PID"
-    wait_for_exit "$client" 10
-    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
+    wait_for_exit "$CLIENT_PID" 10
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(client_err)"
     [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ]
     grep -q '^client: ignoring 11 bytes from 127\.0\.0\.1:[0-9]*: not the server$' \
-        "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+        "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
+}
+
+# A stranger sends the waiting client a datagram every 0.3 s for 6 s.
+# -t 1 is the whole wait, not the wait for each datagram: the client
+# gives up after 1 s, whatever comes meanwhile. (3 s is a bound for
+# correctness, with a wide margin, not a speed goal: a timeout that
+# restarts with each datagram lasts until the stranger stops, 7 s.)
+# lab: udp
+@test "the timeout is for the whole wait: stray datagrams do not prolong it" {
+    start_stage_server
+    kill -STOP "$SERVER_PID"
+    local started=$EPOCHREALTIME elapsed_ms i
+    start_waiting_client -t 1 -r 0 127.0.0.1 "$SERVER_PORT"
+    udp_open 127.0.0.1 "$CLIENT_PORT"
+    for i in $(seq 20); do
+        is_running "$CLIENT_PID" || break
+        printf 'stray\n' >&"$UDP_FD" 2>/dev/null || break
+        sleep 0.3
+    done
+    udp_close "$UDP_FD"
+    wait_for_exit "$CLIENT_PID" 10
+    elapsed_ms=$(((${EPOCHREALTIME/./} - ${started/./}) / 1000))
+    ((elapsed_ms < $(scaled 3000))) ||
+        fail "with -t 1 the client waited $elapsed_ms ms for its echo," \
+            "while a stranger sent it a datagram every 0.3 s: the" \
+            "timeout restarted with every datagram. -t is for the whole" \
+            "wait: a deadline, monotonic_now() + c->timeout_s, and" \
+            "before each receive a timeout of only the time left." \
+            "stderr: $(client_err)"
+    [ "$EXIT_STATUS" -eq 1 ] || fail "exit $EXIT_STATUS: $(client_err)"
+    grep -q 'datagram 1 lost: no echo after 1 try$' "$BATS_TEST_TMPDIR/err" &&
+        grep -q 'ignoring 6 bytes from 127\.0\.0\.1:[0-9]*: not the server$' \
+            "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
+}
+
+# Datagrams from the server's address and port that are not the echo:
+# nftables gives every datagram to the client's port the server's
+# source port (mending the UDP checksum), so that these come "from the
+# server" while it is stopped. The client waits for the 11 bytes
+# "datagram 1\n", and gets 10 of them (N-1), the 11 and one more
+# (N+1), and 11 others (N): none of them is the echo.
+# lab: udp
+@test "from the server, only exactly the bytes sent are the echo: not fewer, not more, not others" {
+    new_netns
+    start_netns_server
+    kill -STOP "$SERVER_PID"
+    start_waiting_client -t 10 -r 0 127.0.0.1 "$SERVER_PORT"
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                udp dport $CLIENT_PORT udp sport != $SERVER_PORT udp sport set $SERVER_PORT
+            }
+        }"
+    local data bytes what
+    for data in 'datagram 1' 'datagram 1\nX' 'datagram 2\n'; do
+        # One write(), one datagram: cat writes the file whole (bash's
+        # printf would write each line apart).
+        printf '%b' "$data" >"$BATS_TEST_TMPDIR/data"
+        "${IN_NETNS[@]}" bash -c 'cat "$1" >"/dev/udp/127.0.0.1/$2"' \
+            sh "$BATS_TEST_TMPDIR/data" "$CLIENT_PORT"
+        bytes=$(wc -c <"$BATS_TEST_TMPDIR/data")
+        case $bytes in
+        10) what="10 bytes, the start of the 11 sent (n <= len?)" ;;
+        12) what="12 bytes, the 11 sent and one more (only len bytes compared?)" ;;
+        *) what="11 bytes, but not those sent" ;;
+        esac
+        wait_for_line "$BATS_TEST_TMPDIR/err" \
+            "datagram 1: ignoring $bytes bytes that are not its echo" 5 \
+            >/dev/null ||
+            fail "the client waits for its 11 bytes, 'datagram 1\\n'," \
+                "and a datagram from the server with $what was not" \
+                "skipped: only exactly the len bytes sent, not truncated," \
+                "are the echo. Anything else, await_echo() reports" \
+                "('ignoring N bytes that are not its echo') and waits on." \
+                "stdout: '$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
+    done
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$CLIENT_PID" 10
+    [ "$EXIT_STATUS" -eq 0 ] && [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ] ||
+        fail "the client skipped the datagrams that are not its echo, but" \
+            "then did not take the echo that came after them (exit" \
+            "$EXIT_STATUS): a datagram that is not the echo must not end" \
+            "the wait (await_echo() returned NO_ECHO?); it waits on," \
+            "within the same deadline (-t 10 here). stdout:" \
+            "'$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
 }
 
 @test "client: no prompt and nothing but the echoes on stdout when scripted" {
