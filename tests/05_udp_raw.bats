@@ -741,10 +741,22 @@ client_err() {
 
 ### ping ###
 
+# check_not_own_requests: after `run ping`, were ping's own requests
+# counted as replies? Then each reply comes one request late.
+check_not_own_requests() {
+    [[ "$output" != *"icmp_seq=1: not the reply to icmp_seq=2"* ]] ||
+        fail "ping counted another message for reply 1, and reply 1 came" \
+            "while it waited for reply 2: most likely its own echo" \
+            "request, which a raw socket receives too when we ping" \
+            "ourselves. is_our_reply() must take only an echo reply" \
+            "(p->sock.icmp->echo_reply). The output: $output"
+}
+
 # check_three_replies [ADDRESS]: after `run ping -c 3 ADDRESS` (default
 # 127.0.0.1), three replies with their TTL and time, and a summary with
 # no loss.
 check_three_replies() {
+    check_not_own_requests
     [ "$status" -eq 0 ] ||
         fail "ping exited $status, not 0: it did not take the 3 replies" \
             "as its own (is_our_reply()). The output: $output"
@@ -840,15 +852,39 @@ check_three_replies() {
     stop_process "$pid"
 }
 
-# Three replies are changed on their way in, before any socket sees
-# them: the 2nd one's checksum is set to 0 (to 1 if 0 was right), the
-# 3rd is renumbered icmp_seq=9, and the 4th gets another identifier, as
-# if it were another ping's reply (nftables mends the checksum of a
-# field it rewrites, but not of raw bytes, @th). A raw socket receives
-# all three, and only the checks in is_our_reply() stop them.
+# Seven replies are changed on their way, before any socket sees them
+# (nftables mends the checksum of a field it rewrites, but not of raw
+# bytes, @th), and ping must count none of them:
+#   2  its checksum set to 0 (to 1 if 0 was right): damaged;
+#   3  renumbered icmp_seq=9: late, the reply to another request;
+#   4  another identifier: another ping's reply;
+#   5  type 13 (a timestamp request), not an echo reply, though with our
+#      identifier, sequence number and data;
+#   6  two 16-bit words of its data swapped: changed, with a checksum
+#      that is still right (the sum does not depend on the order);
+#   7  from 127.0.0.2: another host's reply;
+#   8  cut to 8 of its 56 data bytes: the IP length set to 36 as it
+#      leaves, so the receiving kernel trims it, and its checksum set to
+#      the one of those 16 bytes, for which the identifier must be
+#      known before ping starts: it is ping's PID on a raw socket, so
+#      ping waits on a fifo while the rules are loaded.
+# A raw socket receives them all: only the checks in is_our_reply()
+# stop them.
 # lab: reply
-@test "ping checks each reply: its checksum, sequence number and identifier" {
+@test "ping checks each reply: type, identifier, sender, checksum, sequence number, data" {
     new_netns # ping_group_range "1 0": a raw socket
+    local gate=$BATS_TEST_TMPDIR/gate pid id sum
+    mkfifo "$gate"
+    "${IN_NETNS[@]}" sh -c 'read -r go <"$1" && shift && exec "$@"' sh \
+        "$gate" "${_client_wrapper[@]}" "$STAGE_DIR/ping" -c 8 -i 0.1 \
+        -W 0.5 127.0.0.1 >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- 4>&- &
+    pid=$!
+    _test_pids+=("$pid")
+    id=$((pid & 0xffff))
+    # Reply 8's sum: type and code 0, id, sequence 8, and the first 8
+    # bytes that fill_data() writes for it, ')' to '0'.
+    sum=$((id + 8 + 0x292a + 0x2b2c + 0x2d2e + 0x2f30))
+    sum=$(((sum & 0xffff) + (sum >> 16)))
     netns_nft "
         table inet sockstep {
             chain input {
@@ -858,11 +894,23 @@ check_three_replies() {
                 icmp type echo-reply icmp sequence 3 icmp sequence set 9
                 icmp type echo-reply icmp sequence 4 icmp id 0 icmp id set 1 accept
                 icmp type echo-reply icmp sequence 4 icmp id set 0
+                icmp type echo-reply icmp sequence 5 icmp type set 13
+                icmp type echo-reply icmp sequence 6 @th,64,32 set 0x292a2728
+                icmp type echo-reply icmp sequence 7 ip saddr set 127.0.0.2
+            }
+            chain output {
+                type filter hook output priority 0;
+                icmp type echo-reply icmp sequence 8 ip length set 36 @th,16,16 set $((~sum & 0xffff))
             }
         }"
-    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
-        "$STAGE_DIR/ping" -c 4 -i 0.1 -W 0.5 127.0.0.1
-    [[ "$output" == *"56 data bytes, ICMP raw socket"* ]] || fail "$output"
+    with_timeout 5 sh -c 'echo go >"$1"' sh "$gate" ||
+        fail "ping did not start: $(cat "$BATS_TEST_TMPDIR/out")"
+    wait_for_exit "$pid" 20
+    status=$EXIT_STATUS
+    output=$(cat "$BATS_TEST_TMPDIR/out")
+    check_not_own_requests
+    [[ "$output" == *"56 data bytes, ICMP raw socket, id $id"* ]] ||
+        fail "not a raw socket with the identifier $id (the PID): $output"
     [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "no reply 1: $output"
     [[ "$output" == *"icmp_seq=2: bad checksum, reply ignored"* ]] &&
         [[ "$output" != *"icmp_seq=2 ttl="* ]] ||
@@ -881,8 +929,34 @@ check_three_replies() {
             "and ping took it for its own: is_our_reply()" \
             "must skip a reply whose identifier is not ours" \
             "(p->id). The output: $output"
+    [[ "$output" == *"no reply to icmp_seq=5 within 0.5 s"* ]] ||
+        fail "a message of type 13, not an echo reply (type 0), came" \
+            "with our identifier, sequence number 5 and data, and ping" \
+            "did not skip it: is_our_reply() must take only type" \
+            "p->sock.icmp->echo_reply, not anything but a request" \
+            "(type != echo_request lets every other type in). The" \
+            "output: $output"
+    [[ "$output" == *"icmp_seq=6: the data came back changed, reply ignored"* ]] &&
+        [[ "$output" != *"icmp_seq=6 ttl="* ]] ||
+        fail "reply 6 came with two words of its data swapped (its" \
+            "checksum still right: the sum ignores their order), and" \
+            "ping did not say 'icmp_seq=6: the data came back changed," \
+            "reply ignored': is_our_reply() must compare the data with" \
+            "what fill_data() writes for seq. The output: $output"
+    [[ "$output" == *"no reply to icmp_seq=7 within 0.5 s"* ]] ||
+        fail "reply 7 came from 127.0.0.2, and ping counted it as" \
+            "127.0.0.1's: is_our_reply() must skip a reply that is not" \
+            "from the host we ping (is_from_target()). The output: $output"
+    [[ "$output" == *"icmp_seq=8: the data came back changed, reply ignored"* ]] &&
+        [[ "$output" != *"icmp_seq=8 ttl="* ]] ||
+        fail "reply 8 came with 8 of its 56 data bytes (16 bytes of" \
+            "ICMP, its checksum right), and ping did not say" \
+            "'icmp_seq=8: the data came back changed, reply ignored':" \
+            "the data must be DATA_SIZE bytes, all compared; comparing" \
+            "len - 8 bytes, the length never checked, takes a cut reply." \
+            "The output: $output"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
-    [[ "$output" == *"4 packets transmitted, 1 received, 75% packet loss"* ]] ||
+    [[ "$output" == *"8 packets transmitted, 1 received, 87% packet loss"* ]] ||
         fail "$output"
 }
 
@@ -965,6 +1039,7 @@ netns_has_ipv6() {
         }"
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 ::1
+    check_not_own_requests
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "$output"
     [[ "$output" == *"no reply to icmp_seq=2 within 0.5 s"* ]] ||
