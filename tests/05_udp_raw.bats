@@ -518,6 +518,7 @@ client_err() {
     done
     udp_close "$UDP_FD"
     wait_for_exit "$CLIENT_PID" 10
+    kill -CONT "$SERVER_PID" # (a stopped server would not stop at SIGTERM)
     elapsed_ms=$(((${EPOCHREALTIME/./} - ${started/./}) / 1000))
     ((elapsed_ms < $(scaled 3000))) ||
         fail "with -t 1 the client waited $elapsed_ms ms for its echo," \
