@@ -247,9 +247,35 @@ drop_every_third_to_server() {
             "the echo (exit $status): a datagram that did not fit is" \
             "truncated (receive_datagram() says so, MSG_TRUNC), and the" \
             "rest is gone; stdout: '$output'; stderr: $stderr"
-    [[ "$stderr" == *"datagram 1: echo truncated: 16 of 100 bytes"* ]] ||
+    [[ "$stderr" == *"datagram 1: echo truncated: 16 of 100 bytes (the receive buffer holds 16; see -b)"* ]] ||
         fail "$stderr"
-    [[ "$stderr" == *"1 datagram, 0 echoed, 0 lost, 1 failed"* ]] || fail "$stderr"
+    [[ "$stderr" == *"1 datagram, 0 echoed, 0 lost, 1 failed, 0 resent"* ]] &&
+        [ "$(grep -c 'echo truncated' <<<"$stderr")" -eq 1 ] ||
+        fail "after a truncated echo, the client sent the datagram again" \
+            "(or counted it lost): a truncated echo is final, the same" \
+            "datagram comes back truncated each time. await_echo()" \
+            "returns FAILED, and echo_datagram() stops at the first" \
+            "outcome that is not NO_ECHO. Expected '1 datagram, 0" \
+            "echoed, 0 lost, 1 failed, 0 resent'; stderr: $stderr"
+    # The limit, at N-1, N and N+1: an echo of 100 bytes fits a buffer
+    # of 100 bytes exactly.
+    local size
+    for size in 99 100 101; do
+        run --separate-stderr run_client -b "$size" 127.0.0.1 \
+            "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in"
+        if [ "$size" -eq 99 ]; then
+            [ "$status" -eq 1 ] && [ -z "$output" ] &&
+                [[ "$stderr" == *"echo truncated: 99 of 100 bytes"* ]] ||
+                fail "-b 99, a 100-byte echo: exit $status; stdout" \
+                    "'$output'; stderr: $stderr"
+        else
+            [ "$status" -eq 0 ] && [ "$output" = "$(cat "$BATS_TEST_TMPDIR/in")" ] ||
+                fail "-b $size, a 100-byte echo: it fits, yet exit" \
+                    "$status: an echo that fills the buffer exactly is" \
+                    "whole; only MSG_TRUNC (receive_datagram()'s" \
+                    "*truncated) says it was cut. stderr: $stderr"
+        fi
+    done
 }
 
 @test "a line too long for one datagram is refused (EMSGSIZE); the next one goes" {
@@ -296,6 +322,10 @@ line_of() {
     done
 }
 
+# (The stubs of part udp pass this test already: their one receive
+# fails at once. It is part udp's, for what the part must keep: a
+# failed receive is FATAL, neither waited out nor sent again.)
+# lab: udp
 @test "connected (-c), no server: ECONNREFUSED at once, with a hint, exit 1" {
     start_stage_server
     local port=$SERVER_PORT
@@ -304,10 +334,21 @@ line_of() {
     run with_timeout 5 "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -c -t 10 127.0.0.1 "$port" \
         <<<"anyone there?"
+    [ "$status" -ne 124 ] ||
+        fail "the kernel said 'nobody listens' (ECONNREFUSED), and the" \
+            "client still waited after 5 s: a receive that fails with" \
+            "anything but EAGAIN, EWOULDBLOCK or EINTR is no timeout;" \
+            "await_echo() reports it (report_socket_error(c, \"recv\"))" \
+            "and returns FATAL. The output: $output"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"client: recv: Connection refused"* ]] || fail "$output"
     [[ "$output" == *"hint: nothing receives on UDP port $port"* ]] ||
         fail "$output"
+    [ "$(grep -c 'recv: Connection refused' <<<"$output")" -eq 1 ] &&
+        [[ "$output" == *"1 datagram, 0 echoed, 0 lost, 1 failed, 0 resent"* ]] ||
+        fail "after ECONNREFUSED (FATAL) the client sent the datagram" \
+            "again: echo_datagram() stops at the first outcome that is" \
+            "not NO_ECHO, and FATAL ends the client. The output: $output"
 }
 
 # lab: udp
@@ -360,42 +401,72 @@ line_of() {
     [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
     cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
     grep -q 'datagram 2: ignoring 11 bytes that are not its echo' \
-        "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+        "$BATS_TEST_TMPDIR/err" ||
+        fail "while it waited for datagram 2's echo, the late second echo" \
+            "of datagram 1 came, and the client did not say 'datagram 2:" \
+            "ignoring 11 bytes that are not its echo': await_echo() must" \
+            "report it and wait on. stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+    grep -q '2 datagrams, 2 echoed, 0 lost, 0 failed, 1 resent$' \
+        "$BATS_TEST_TMPDIR/err" ||
+        fail "datagram 2's echo came, yet the client sent it again or" \
+            "gave it up: the late echo of datagram 1 ended the wait" \
+            "(await_echo() returned NO_ECHO). A datagram that is not the" \
+            "echo is reported and skipped, and the wait goes on, within" \
+            "the same deadline. Expected '2 datagrams, 2 echoed, 0 lost," \
+            "0 failed, 1 resent'; stderr: $(cat "$BATS_TEST_TMPDIR/err")"
     [ "$(log_count ' sent 11 bytes: "datagram 1\\n"')" -eq 2 ]
+}
+
+# start_waiting_client ARG...: start the client in the background, in
+# the test's namespace if it has one, to send the one line "datagram 1"
+# (with ARG... as its options and server); wait until its first
+# sendto() has bound its socket to a port. Sets CLIENT_PID and
+# CLIENT_PORT; its stdout and stderr go to $BATS_TEST_TMPDIR/out and
+# err. Started directly, so that $! is the client's PID (nsenter execs
+# it); teardown stops it if it does not end by itself.
+start_waiting_client() {
+    command -v ss >/dev/null || skip "ss (iproute2) is not installed"
+    "${IN_NETNS[@]}" "${_client_wrapper[@]}" "$STAGE_DIR/client" "$@" \
+        <<<"datagram 1" >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    CLIENT_PID=$!
+    _test_pids+=("$CLIENT_PID")
+    wait_until 5 _client_has_port ||
+        fail "the client's socket got no port: $("${IN_NETNS[@]}" ss -Huanp)"
+    CLIENT_PORT=$(_client_port)
+}
+
+# The client's port: the 4th column of ss, "0.0.0.0:PORT", on the line
+# of the client's socket.
+_client_port() {
+    "${IN_NETNS[@]}" ss -Huanp | awk -v pid="pid=$CLIENT_PID," \
+        'index($0, pid) { sub(/.*:/, "", $4); print $4 }'
+}
+
+_client_has_port() {
+    [ -n "$(_client_port)" ]
+}
+
+# client_err: the end of the client's stderr, for a message.
+client_err() {
+    tail -n 5 "$BATS_TEST_TMPDIR/err"
 }
 
 # Without -c, anyone may send to the client's port. While the client
 # waits for its echo (the server is stopped), another socket sends it
 # the very bytes it waits for: they are not from the server, so they do
-# not count. Then the server goes on, and its echo does.
+# not count. The client, stopped and continued meanwhile, waits on.
+# Then the server goes on, and its echo does.
 # lab: udp
 @test "a datagram from anyone but the server is not taken for the echo" {
-    command -v ss >/dev/null || skip "ss (iproute2) is not installed"
     start_stage_server
     kill -STOP "$SERVER_PID"
-    # Started directly, so that $! is the client's PID (it ends by
-    # itself within 5 s of the server's echo; teardown stops it if not).
-    "${_client_wrapper[@]}" "$STAGE_DIR/client" -t 5 -r 0 127.0.0.1 \
-        "$SERVER_PORT" <<<"datagram 1" >"$BATS_TEST_TMPDIR/out" \
-        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
-    local client=$! port
-    _test_pids+=("$client")
-    # The client's port, once its first sendto() has bound it: the 4th
-    # column of ss, "0.0.0.0:PORT", on the line of the client's socket.
-    client_port() {
-        ss -Huanp | awk -v pid="pid=$client," \
-            'index($0, pid) { sub(/.*:/, "", $4); print $4 }'
-    }
-    client_has_port() {
-        [ -n "$(client_port)" ]
-    }
-    wait_until 5 client_has_port || fail "$(ss -Huanp)"
-    port=$(client_port)
-    udp_open 127.0.0.1 "$port"
+    start_waiting_client -t 5 -r 0 127.0.0.1 "$SERVER_PORT"
+    udp_open 127.0.0.1 "$CLIENT_PORT"
     printf 'datagram 1\n' >&"$UDP_FD"
     udp_close "$UDP_FD"
     stranger_done() {
-        grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$client"
+        grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$CLIENT_PID"
     }
     wait_until 5 stranger_done
     if ! grep -q 'not the server' "$BATS_TEST_TMPDIR/err"; then
@@ -405,14 +476,124 @@ line_of() {
             "await_echo() must compare the sender's address with the" \
             "server's (same_address()) and say 'ignoring N bytes from" \
             "ADDR: not the server'. stdout: '$(cat "$BATS_TEST_TMPDIR/out")';" \
-            "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+            "stderr: $(client_err)"
     fi
+    # Stopped and continued (as Ctrl-Z and fg do), the client's
+    # recvmsg() returns EINTR: that is no failure.
+    kill -STOP "$CLIENT_PID"
+    client_stopped() {
+        [ "$(proc_state "$CLIENT_PID")" = T ]
+    }
+    wait_until 5 client_stopped || fail "the client did not stop"
+    kill -CONT "$CLIENT_PID"
     kill -CONT "$SERVER_PID"
-    wait_for_exit "$client" 10
-    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
+    wait_for_exit "$CLIENT_PID" 10
+    ! grep -q 'Interrupted system call' "$BATS_TEST_TMPDIR/err" ||
+        fail "stopped and continued (SIGSTOP, SIGCONT: Ctrl-Z and fg)," \
+            "the client's receive failed with EINTR, and the client" \
+            "gave up: EINTR is no failure, await_echo() goes round" \
+            "again (as for EAGAIN). stderr: $(client_err)"
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(client_err)"
     [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ]
     grep -q '^client: ignoring 11 bytes from 127\.0\.0\.1:[0-9]*: not the server$' \
-        "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+        "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
+}
+
+# A stranger sends the waiting client a datagram every 0.3 s for 6 s.
+# -t 1 is the whole wait, not the wait for each datagram: the client
+# gives up after 1 s, whatever comes meanwhile. (3 s is a bound for
+# correctness, with a wide margin, not a speed goal: a timeout that
+# restarts with each datagram lasts until the stranger stops, 7 s.)
+# lab: udp
+@test "the timeout is for the whole wait: stray datagrams do not prolong it" {
+    start_stage_server
+    kill -STOP "$SERVER_PID"
+    local started=$EPOCHREALTIME elapsed_ms i
+    start_waiting_client -t 1 -r 0 127.0.0.1 "$SERVER_PORT"
+    udp_open 127.0.0.1 "$CLIENT_PORT"
+    for i in $(seq 20); do
+        is_running "$CLIENT_PID" || break
+        printf 'stray\n' >&"$UDP_FD" 2>/dev/null || break
+        sleep 0.3
+    done
+    udp_close "$UDP_FD"
+    wait_for_exit "$CLIENT_PID" 10
+    kill -CONT "$SERVER_PID" # (a stopped server would not stop at SIGTERM)
+    elapsed_ms=$(((${EPOCHREALTIME/./} - ${started/./}) / 1000))
+    ((elapsed_ms < $(scaled 3000))) ||
+        fail "with -t 1 the client waited $elapsed_ms ms for its echo," \
+            "while a stranger sent it a datagram every 0.3 s: the" \
+            "timeout restarted with every datagram. -t is for the whole" \
+            "wait: a deadline, monotonic_now() + c->timeout_s, and" \
+            "before each receive a timeout of only the time left." \
+            "stderr: $(client_err)"
+    [ "$EXIT_STATUS" -eq 1 ] || fail "exit $EXIT_STATUS: $(client_err)"
+    grep -q 'datagram 1 lost: no echo after 1 try$' "$BATS_TEST_TMPDIR/err" &&
+        grep -q 'ignoring 6 bytes from 127\.0\.0\.1:[0-9]*: not the server$' \
+            "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
+}
+
+# Datagrams from the server's address and port that are not the echo:
+# nftables gives every datagram to the client's port the server's
+# source port (mending the UDP checksum), so that these come "from the
+# server" while it is stopped. The client waits for the 11 bytes
+# "datagram 1\n", with a buffer of 12 (-b 12), and gets 10 of them
+# (N-1), the 11 and one more (N+1, which fills the buffer), 11 others
+# (N), and 13 others (cut to 12, but not the start of the data, so not
+# a truncated echo): none of them is the echo.
+_skipped_reaches() {
+    [ "$(grep -c 'not its echo' "$BATS_TEST_TMPDIR/err")" -ge "$1" ] ||
+        is_gone "$CLIENT_PID"
+}
+
+# lab: udp
+@test "from the server, only exactly the bytes sent are the echo: not fewer, not more, not others" {
+    new_netns
+    start_netns_server
+    kill -STOP "$SERVER_PID"
+    start_waiting_client -t 10 -r 0 -b 12 127.0.0.1 "$SERVER_PORT"
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                udp dport $CLIENT_PORT udp sport != $SERVER_PORT udp sport set $SERVER_PORT
+            }
+        }"
+    local data bytes what skipped=0
+    for data in 'datagram 1' 'datagram 1\nX' 'datagram 2\n' 'datagram 2\nXY'; do
+        # One write(), one datagram: cat writes the file whole (bash's
+        # printf would write each line apart).
+        printf '%b' "$data" >"$BATS_TEST_TMPDIR/data"
+        "${IN_NETNS[@]}" bash -c 'cat "$1" >"/dev/udp/127.0.0.1/$2"' \
+            sh "$BATS_TEST_TMPDIR/data" "$CLIENT_PORT"
+        bytes=$(wc -c <"$BATS_TEST_TMPDIR/data")
+        case $bytes in
+        10) what="10 bytes, the start of the 11 sent (n <= len?)" ;;
+        12) what="12 bytes, the 11 sent and one more (only len bytes compared?)" ;;
+        11) what="11 bytes, but not those sent" ;;
+        *) what="13 bytes, cut to 12 by -b 12, that are not the start of the 11 sent (a truncated datagram is the echo truncated only if its bytes are the start of the data)" ;;
+        esac
+        skipped=$((skipped + 1))
+        ((bytes <= 12)) || bytes=12 # what the buffer holds
+        wait_until 5 _skipped_reaches "$skipped" &&
+            [ "$(grep 'not its echo' "$BATS_TEST_TMPDIR/err" | sed -n "${skipped}p")" = \
+                "client: datagram 1: ignoring $bytes bytes that are not its echo (a late echo of an earlier datagram?)" ] ||
+            fail "the client waits for its 11 bytes, 'datagram 1\\n'," \
+                "and a datagram from the server with $what was not" \
+                "skipped: only exactly the len bytes sent, not truncated," \
+                "are the echo. Anything else, await_echo() reports" \
+                "('ignoring N bytes that are not its echo') and waits on." \
+                "stdout: '$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
+    done
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$CLIENT_PID" 10
+    [ "$EXIT_STATUS" -eq 0 ] && [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ] ||
+        fail "the client skipped the datagrams that are not its echo, but" \
+            "then did not take the echo that came after them (exit" \
+            "$EXIT_STATUS): a datagram that is not the echo must not end" \
+            "the wait (await_echo() returned NO_ECHO?); it waits on," \
+            "within the same deadline (-t 10 here). stdout:" \
+            "'$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
 }
 
 @test "client: no prompt and nothing but the echoes on stdout when scripted" {
@@ -485,12 +666,13 @@ line_of() {
     check_usage client localhost 0
     check_usage client -r -1
     check_usage client -r abc
+    check_usage client -r 101
     check_usage client -t 0
     check_usage client -t -1
     check_usage client -t nan
     check_usage client -t abc
     check_usage client -b 0
-    check_usage client -b 70000
+    check_usage client -b 65536
     check_usage ping
     check_usage ping a b
     check_usage ping -c 0 localhost
@@ -506,6 +688,10 @@ line_of() {
     check_usage ping -4 -6 localhost
     # A HOST of digits alone: a port with its host left out (9005 would
     # be the IPv4 address 0.0.35.45).
+    # ...and the largest values taken: no usage error.
+    run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" \
+        -r 100 -b 65535 127.0.0.1 9 </dev/null
+    [ "$status" -eq 0 ] || fail "client -r 100 -b 65535: exit $status: $output"
     check_usage client 9005
     [[ "$output" == *"hint: did you mean \`./client localhost 9005\`?"* ]] ||
         fail "client 9005: $output"
@@ -600,10 +786,22 @@ line_of() {
 
 ### ping ###
 
+# check_not_own_requests: after `run ping`, were ping's own requests
+# counted as replies? Then each reply comes one request late.
+check_not_own_requests() {
+    [[ "$output" != *"icmp_seq=1: not the reply to icmp_seq=2"* ]] ||
+        fail "ping counted another message for reply 1, and reply 1 came" \
+            "while it waited for reply 2: most likely its own echo" \
+            "request, which a raw socket receives too when we ping" \
+            "ourselves. is_our_reply() must take only an echo reply" \
+            "(p->sock.icmp->echo_reply). The output: $output"
+}
+
 # check_three_replies [ADDRESS]: after `run ping -c 3 ADDRESS` (default
 # 127.0.0.1), three replies with their TTL and time, and a summary with
 # no loss.
 check_three_replies() {
+    check_not_own_requests
     [ "$status" -eq 0 ] ||
         fail "ping exited $status, not 0: it did not take the 3 replies" \
             "as its own (is_our_reply()). The output: $output"
@@ -699,15 +897,39 @@ check_three_replies() {
     stop_process "$pid"
 }
 
-# Three replies are changed on their way in, before any socket sees
-# them: the 2nd one's checksum is set to 0 (to 1 if 0 was right), the
-# 3rd is renumbered icmp_seq=9, and the 4th gets another identifier, as
-# if it were another ping's reply (nftables mends the checksum of a
-# field it rewrites, but not of raw bytes, @th). A raw socket receives
-# all three, and only the checks in is_our_reply() stop them.
+# Seven replies are changed on their way, before any socket sees them
+# (nftables mends the checksum of a field it rewrites, but not of raw
+# bytes, @th), and ping must count none of them:
+#   2  its checksum set to 0 (to 1 if 0 was right): damaged;
+#   3  renumbered icmp_seq=9: late, the reply to another request;
+#   4  another identifier: another ping's reply;
+#   5  type 13 (a timestamp request), not an echo reply, though with our
+#      identifier, sequence number and data;
+#   6  two 16-bit words of its data swapped: changed, with a checksum
+#      that is still right (the sum does not depend on the order);
+#   7  from 127.0.0.2: another host's reply;
+#   8  cut to 8 of its 56 data bytes: the IP length set to 36 as it
+#      leaves, so the receiving kernel trims it, and its checksum set to
+#      the one of those 16 bytes, for which the identifier must be
+#      known before ping starts: it is ping's PID on a raw socket, so
+#      ping waits on a fifo while the rules are loaded.
+# A raw socket receives them all: only the checks in is_our_reply()
+# stop them.
 # lab: reply
-@test "ping checks each reply: its checksum, sequence number and identifier" {
+@test "ping checks each reply: type, identifier, sender, checksum, sequence number, data" {
     new_netns # ping_group_range "1 0": a raw socket
+    local gate=$BATS_TEST_TMPDIR/gate pid id sum
+    mkfifo "$gate"
+    "${IN_NETNS[@]}" sh -c 'read -r go <"$1" && shift && exec "$@"' sh \
+        "$gate" "${_client_wrapper[@]}" "$STAGE_DIR/ping" -c 8 -i 0.1 \
+        -W 0.5 127.0.0.1 >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- 4>&- &
+    pid=$!
+    _test_pids+=("$pid")
+    id=$((pid & 0xffff))
+    # Reply 8's sum: type and code 0, id, sequence 8, and the first 8
+    # bytes that fill_data() writes for it, ')' to '0'.
+    sum=$((id + 8 + 0x292a + 0x2b2c + 0x2d2e + 0x2f30))
+    sum=$(((sum & 0xffff) + (sum >> 16)))
     netns_nft "
         table inet sockstep {
             chain input {
@@ -717,11 +939,23 @@ check_three_replies() {
                 icmp type echo-reply icmp sequence 3 icmp sequence set 9
                 icmp type echo-reply icmp sequence 4 icmp id 0 icmp id set 1 accept
                 icmp type echo-reply icmp sequence 4 icmp id set 0
+                icmp type echo-reply icmp sequence 5 icmp type set 13
+                icmp type echo-reply icmp sequence 6 @th,64,32 set 0x292a2728
+                icmp type echo-reply icmp sequence 7 ip saddr set 127.0.0.2
+            }
+            chain output {
+                type filter hook output priority 0;
+                icmp type echo-reply icmp sequence 8 ip length set 36 @th,16,16 set $((~sum & 0xffff))
             }
         }"
-    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
-        "$STAGE_DIR/ping" -c 4 -i 0.1 -W 0.5 127.0.0.1
-    [[ "$output" == *"56 data bytes, ICMP raw socket"* ]] || fail "$output"
+    with_timeout 5 sh -c 'echo go >"$1"' sh "$gate" ||
+        fail "ping did not start: $(cat "$BATS_TEST_TMPDIR/out")"
+    wait_for_exit "$pid" 20
+    status=$EXIT_STATUS
+    output=$(cat "$BATS_TEST_TMPDIR/out")
+    check_not_own_requests
+    [[ "$output" == *"56 data bytes, ICMP raw socket, id $id"* ]] ||
+        fail "not a raw socket with the identifier $id (the PID): $output"
     [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "no reply 1: $output"
     [[ "$output" == *"icmp_seq=2: bad checksum, reply ignored"* ]] &&
         [[ "$output" != *"icmp_seq=2 ttl="* ]] ||
@@ -740,8 +974,34 @@ check_three_replies() {
             "and ping took it for its own: is_our_reply()" \
             "must skip a reply whose identifier is not ours" \
             "(p->id). The output: $output"
+    [[ "$output" == *"no reply to icmp_seq=5 within 0.5 s"* ]] ||
+        fail "a message of type 13, not an echo reply (type 0), came" \
+            "with our identifier, sequence number 5 and data, and ping" \
+            "did not skip it: is_our_reply() must take only type" \
+            "p->sock.icmp->echo_reply, not anything but a request" \
+            "(type != echo_request lets every other type in). The" \
+            "output: $output"
+    [[ "$output" == *"icmp_seq=6: the data came back changed, reply ignored"* ]] &&
+        [[ "$output" != *"icmp_seq=6 ttl="* ]] ||
+        fail "reply 6 came with two words of its data swapped (its" \
+            "checksum still right: the sum ignores their order), and" \
+            "ping did not say 'icmp_seq=6: the data came back changed," \
+            "reply ignored': is_our_reply() must compare the data with" \
+            "what fill_data() writes for seq. The output: $output"
+    [[ "$output" == *"no reply to icmp_seq=7 within 0.5 s"* ]] ||
+        fail "reply 7 came from 127.0.0.2, and ping counted it as" \
+            "127.0.0.1's: is_our_reply() must skip a reply that is not" \
+            "from the host we ping (is_from_target()). The output: $output"
+    [[ "$output" == *"icmp_seq=8: the data came back changed, reply ignored"* ]] &&
+        [[ "$output" != *"icmp_seq=8 ttl="* ]] ||
+        fail "reply 8 came with 8 of its 56 data bytes (16 bytes of" \
+            "ICMP, its checksum right), and ping did not say" \
+            "'icmp_seq=8: the data came back changed, reply ignored':" \
+            "the data must be DATA_SIZE bytes, all compared; comparing" \
+            "len - 8 bytes, the length never checked, takes a cut reply." \
+            "The output: $output"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
-    [[ "$output" == *"4 packets transmitted, 1 received, 75% packet loss"* ]] ||
+    [[ "$output" == *"8 packets transmitted, 1 received, 87% packet loss"* ]] ||
         fail "$output"
 }
 
@@ -824,6 +1084,7 @@ netns_has_ipv6() {
         }"
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 ::1
+    check_not_own_requests
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "$output"
     [[ "$output" == *"no reply to icmp_seq=2 within 0.5 s"* ]] ||

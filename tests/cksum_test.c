@@ -5,8 +5,11 @@
  * tests/05_udp_raw.bats builds and runs it:
  *     cc -I 05_udp_raw tests/cksum_test.c 05_udp_raw/checksum.c
  * It prints the first failed checks, then "N checks, N failed", and,
- * when some failed, a hint: which classic mistake the results look
- * like. Exits 1 if any failed.
+ * when some failed, a hint: the classic mistake whose sums
+ * ones_complement_sum() gives, on small inputs made to tell them apart
+ * and on random ones; or, when it gives no such mistake's sums, one
+ * small input with the sum expected and the sum that came. Exits 1 if
+ * any failed.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -44,10 +47,14 @@ reference_checksum(const uint8_t *p, size_t len)
     return (uint16_t)~sum;
 }
 
-/* The classic mistakes, each as the sum it gives (not complemented). */
+/* The right sum and the classic mistakes, each as the sum it gives
+ * (not complemented), for any running sum. */
 enum mistake {
+    NONE, /* the right sum */
     NO_CARRY,
     FOLDED_ONCE,
+    MOD_FFFF,
+    SUM_IGNORED,
     ODD_BYTE_LOW,
     ODD_BYTE_DROPPED,
     BYTES_SWAPPED,
@@ -55,24 +62,30 @@ enum mistake {
 };
 
 static uint16_t
-mistaken_sum(enum mistake m, const uint8_t *p, size_t len)
+mistaken_sum(enum mistake m, uint16_t sum, const uint8_t *p, size_t len)
 {
-    uint64_t sum = 0;
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += m == BYTES_SWAPPED ? (unsigned)p[i + 1] << 8 | p[i]
-                                  : (unsigned)p[i] << 8 | p[i + 1];
-    if (len % 2 == 1 && m != ODD_BYTE_DROPPED)
-        sum += m == ODD_BYTE_LOW || m == BYTES_SWAPPED
-                   ? p[len - 1]
-                   : (uint64_t)p[len - 1] << 8;
     if (m == NOTHING)
-        return 0;
-    if (m == FOLDED_ONCE)
-        sum = (sum & 0xffff) + (sum >> 16); /* its own carry then lost */
-    else if (m != NO_CARRY)
-        while (sum > 0xffff)
-            sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum; /* NO_CARRY: the carries out of bit 15 lost */
+        return sum;
+    uint64_t total = m == SUM_IGNORED ? 0 : sum;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        total += m == BYTES_SWAPPED ? (unsigned)p[i + 1] << 8 | p[i]
+                                    : (unsigned)p[i] << 8 | p[i + 1];
+    if (len % 2 == 1 && m != ODD_BYTE_DROPPED)
+        total += m == ODD_BYTE_LOW || m == BYTES_SWAPPED
+                     ? p[len - 1]
+                     : (uint64_t)p[len - 1] << 8;
+    switch (m) {
+    case NO_CARRY: /* the carries out of bit 15 lost */
+        return (uint16_t)total;
+    case FOLDED_ONCE: /* the fold's own carry then lost */
+        return (uint16_t)((total & 0xffff) + (total >> 16));
+    case MOD_FFFF: /* 0 where the sum is 0xffff */
+        return (uint16_t)(total % 0xffff);
+    default:
+        while (total > 0xffff)
+            total = (total & 0xffff) + (total >> 16);
+        return (uint16_t)total;
+    }
 }
 
 static uint32_t random_state = 2463534242u; /* fixed: repeatable runs */
@@ -161,8 +174,52 @@ against_the_definition(void)
     }
 }
 
-/* After a failure: does ones_complement_sum() give, on every test, the
- * sum one classic mistake gives? Say which. */
+/* Small inputs, each made to tell some mistakes from the right sum. */
+struct probe {
+    uint16_t sum;
+    uint8_t bytes[8];
+    size_t len;
+};
+
+static const struct probe probes[] = {
+    {0x0000, {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7}, 8}, /* carries */
+    {0x0000, {0xff, 0xff, 0xff, 0xff, 0x00, 0x01}, 6}, /* the fold carries */
+    {0x0000, {0xff, 0xff}, 2},                         /* a sum of 0xffff */
+    {0x1234, {0x00, 0x01}, 2},                         /* a running sum */
+    {0xffff, {0x00, 0x02}, 2},       /* a running sum that carries */
+    {0x0000, {0x01, 0x02, 0x03}, 3}, /* an odd length */
+};
+
+#define PROBES (sizeof probes / sizeof probes[0])
+
+/* Does ones_complement_sum() give, on every probe and on random data
+ * with random running sums, the sum that mistake m gives? */
+static int
+looks_like(enum mistake m)
+{
+    for (size_t i = 0; i < PROBES; i++) {
+        const struct probe *t = &probes[i];
+        if (ones_complement_sum(t->sum, t->bytes, t->len) !=
+            mistaken_sum(m, t->sum, t->bytes, t->len))
+            return 0;
+    }
+    static uint8_t data[1024];
+    random_state = 88172645u;
+    for (int round = 0; round < 200; round++) {
+        size_t len = (size_t)random_byte() * 4 + round % 4;
+        uint16_t sum = (uint16_t)(random_byte() << 8 | random_byte());
+        for (size_t i = 0; i < len; i++)
+            data[i] = random_byte();
+        if (ones_complement_sum(sum, data, len) !=
+            mistaken_sum(m, sum, data, len))
+            return 0;
+    }
+    return 1;
+}
+
+/* After a failure: name the classic mistake whose sums
+ * ones_complement_sum() gives, all of them; if none, show one small
+ * input, with the sum expected and the sum that came. */
 static void
 diagnose(void)
 {
@@ -173,6 +230,13 @@ diagnose(void)
         [FOLDED_ONCE] = "the carries folded in once, at the end: that "
                         "addition can carry out of bit 15 again. Fold after "
                         "every addition, or until the sum fits in 16 bits",
+        [MOD_FFFF] = "the sum taken modulo 0xffff: that gives 0 where "
+                     "one's-complement addition gives 0xffff. Fold the "
+                     "carries in, (total & 0xffff) + (total >> 16)",
+        [SUM_IGNORED] = "the running sum ignored: the sum starts from the "
+                        "`sum` argument, not from 0, or a message summed "
+                        "in pieces (UDP's pseudo-header first) comes out "
+                        "wrong",
         [ODD_BYTE_LOW] = "an odd last byte taken as the low half of its "
                          "word: it is the high half, padded with a zero byte",
         [ODD_BYTE_DROPPED] = "an odd last byte left out: it counts, as the "
@@ -183,23 +247,31 @@ diagnose(void)
         [NOTHING] = "nothing added: ones_complement_sum() returns its sum "
                     "argument as it came (the stub?)",
     };
-    static uint8_t data[1024];
     for (enum mistake m = NO_CARRY; m <= NOTHING; m++) {
-        int same = 1;
-        random_state = 88172645u;
-        for (int round = 0; round < 200 && same; round++) {
-            size_t len = (size_t)random_byte() * 4 + round % 4;
-            for (size_t i = 0; i < len; i++)
-                data[i] = random_byte();
-            same =
-                ones_complement_sum(0, data, len) == mistaken_sum(m, data, len);
-        }
-        if (same) {
+        if (looks_like(m)) {
             printf("hint: this looks like %s\n", hints[m]);
             return;
         }
     }
-    printf("hint: compare ones_complement_sum() with RFC 1071, section 4.1\n");
+    for (size_t i = 0; i < PROBES; i++) {
+        const struct probe *t = &probes[i];
+        uint16_t got = ones_complement_sum(t->sum, t->bytes, t->len);
+        uint16_t want = mistaken_sum(NONE, t->sum, t->bytes, t->len);
+        if (got == want)
+            continue;
+        printf("hint: no classic mistake gives these sums; one input: "
+               "ones_complement_sum(0x%04x, {",
+               (unsigned)t->sum);
+        for (size_t j = 0; j < t->len; j++)
+            printf("%s0x%02x", j == 0 ? "" : ", ", (unsigned)t->bytes[j]);
+        printf("}, %zu) should be 0x%04x, and is 0x%04x (RFC 1071, "
+               "section 4.1)\n",
+               t->len, (unsigned)want, (unsigned)got);
+        return;
+    }
+    printf("hint: no classic mistake gives these sums, and small inputs "
+           "sum right: see the failed checks above, and RFC 1071, "
+           "section 4.1\n");
 }
 
 int
