@@ -535,10 +535,50 @@ $output"
     reply_to "mkdir|x"
     [ "$REPLY" = "error|bad-path|name too long" ] || fail "1001 bytes: '$REPLY'"
 
-    # Our client sends a request line of the full 1024 bytes.
-    run ftp "ls $(printf '%*s' $((1024 - 4)) '' | tr ' ' l)"
+    # The limit with the '/' that joins the current directory (996
+    # bytes) and the name: 998 and 999 bytes are paths, 1000 is not.
+    local cwd="${deep:0:799}/$(printf '%*s' 196 '' | tr ' ' c)" name
+    mkdir -p "$ROOT/$cwd"
+    reply_to "cd"
+    reply_to "cd|$cwd"
+    [ "$REPLY" = "ok|/$cwd" ] || fail "cd to 996 bytes: '${REPLY:0:40}...'"
+    for name in a ab; do
+        reply_to "mkdir|$name"
+        [ "$REPLY" = "ok|created /$cwd/$name" ] ||
+            fail "mkdir of a path of $((996 + 1 + ${#name})) bytes:" \
+                "'${REPLY:0:60}...'"
+    done
+    reply_to "mkdir|abc"
+    [ "$REPLY" = "error|bad-path|name too long" ] || {
+        [ ! -d "$ROOT/$cwd/abc" ] || rmdir "$ROOT/$cwd/abc"
+        fail "mkdir of a path of 1000 bytes (996, the '/', 3): expected" \
+            "'error|bad-path|name too long', got '${REPLY:0:40}...'." \
+            "resolve_path() must count the '/' that joins a name to what" \
+            "is before it: len + 1 + part, and the NUL, within out_size;" \
+            "without the '/', a 1000-byte path overruns path[1000] by one"
+    }
+
+    # A request line of the full 1024 bytes, its name 1017 bytes long.
+    reply_to "cd"
+    name=$(printf '%*s' $((1024 - 7)) '' | tr ' ' n)
+    reply_to "get|0|$name"
+    [ "$REPLY" = "error|bad-path|name too long" ] ||
+        fail "get|0| and a name of 1017 bytes: '$REPLY'"
+    name=$(printf '%*s' $((1024 - 4)) '' | tr ' ' l)
+    reply_to "ls|$name"
+    [ "$REPLY" = "error|bad-path|name too long" ] ||
+        fail "the server answered '$REPLY' to ls| and a name of 1020" \
+            "bytes, not 'error|bad-path|name too long': resolve_path()"
+    tcp_close "$FTP_FD"
+
+    # Our client sends such a line too: the server answered it right.
+    run ftp "ls $name"
     [[ "$output" == *"error: name too long (bad-path)"* ]] ||
-        fail "the client did not send a 1024-byte line: $output"
+        fail "the client, told 'ls <1020 bytes>', did not show the" \
+            "server's answer to a 1024-byte line ('error: name too long" \
+            "(bad-path)', as the server answered it over /dev/tcp above):" \
+            "'$output'. The client must send request lines of up to 1024" \
+            "bytes, the '\\n' included"
 }
 
 # --- staying inside the served directory --------------------------------
@@ -610,6 +650,211 @@ refused() {
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]
     [ -z "$(ls -A "$outside/dir")" ]
+}
+
+# lab: jail
+@test "'..' drops one component, and names that only start with '..' or hold .partial. are names" {
+    mkdir -p "$ROOT/a/b" "$ROOT/a/c"
+    printf 'in c\n' >"$ROOT/a/c/f"
+    start_ftp_server
+    raw_open
+    reply_to "cd|a/b/../c"
+    [ "$REPLY" = "ok|/a/c" ] ||
+        fail "cd|a/b/../c: expected 'ok|/a/c', got '$REPLY'. '..' drops" \
+            "the last component alone (and the '/' before it), as cd .." \
+            "does; not the whole path"
+    reply_to "cd|../b/./../c/"
+    [ "$REPLY" = "ok|/a/c" ] || fail "cd|../b/./../c/ from /a/c: '$REPLY'"
+    reply_to "get|0|../../a/c/f"
+    [ "$REPLY" = "ready|5|0" ] || fail "get|0|../../a/c/f from /a/c: '$REPLY'"
+    [ "$(with_timeout 5 head -c 5 <&"$FTP_FD")" = "in c" ]
+    reply_to "cd"
+
+    # '..x', '...' and 'my.partial.txt' are names like any other: only
+    # a component that is '..', or starts with '.partial.', is special.
+    local name
+    for name in "..x" "..." "my.partial.txt" ".partial" "x.partial."; do
+        reply_to "put|3|$name"
+        [ "$REPLY" = "ready|0" ] ||
+            fail "put|3|$name: expected 'ready|0', got '$REPLY'. '$name'" \
+                "is a name: '..' is special only as a whole component" \
+                "(part == 2), '.partial.' only at a component's start"
+        printf 'abc' >&"$FTP_FD"
+        expect_reply "ok|stored 3 bytes"
+        reply_to "get|0|$name"
+        [ "$REPLY" = "ready|3|0" ] || fail "get|0|$name: '$REPLY'"
+        [ "$(with_timeout 5 head -c 3 <&"$FTP_FD")" = abc ]
+    done
+    reply_to "mkdir|..dir"
+    [ "$REPLY" = "ok|created /..dir" ] || fail "mkdir|..dir: '$REPLY'"
+    reply_to "cd|..dir/../..dir"
+    [ "$REPLY" = "ok|/..dir" ] || fail "cd|..dir/../..dir: '$REPLY'"
+}
+
+# lab: jail
+@test "an unfinished upload cannot be reached through any component: .partial.NAME/." {
+    printf 'half an upload' >"$ROOT/.partial.data"
+    mkdir "$ROOT/.partial.dir"
+    printf 'hidden' >"$ROOT/.partial.dir/f"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|.partial.data/." "get|0|.partial.data/" \
+        "get|0|.partial.dir/f" "ls|.partial.dir" "cd|.partial.dir" \
+        "get|0|.partial.dir/../.partial.data" "delete|.partial.dir/f"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|names starting with .partial. are reserved" ] ||
+            fail "'$request': expected bad-path, names starting with" \
+                ".partial. are reserved; got '$REPLY'. resolve_path() must" \
+                "refuse .partial. at the start of every component, not" \
+                "only the last: 'x/.' and 'x/f' name x too"
+    done
+    [ -e "$ROOT/.partial.dir/f" ]
+}
+
+# lab: jail
+@test "a component is at most 255 bytes: longer is an error, never the file its first 255 bytes name" {
+    local max
+    max=$(getconf NAME_MAX "$ROOT" 2>/dev/null) || max=255
+    local long short
+    short=$(printf '%*s' "$max" '' | tr ' ' a)
+    long=$(printf '%*s' 300 '' | tr ' ' a)
+    printf 'the short one\n' >"$ROOT/$short"
+    printf '254\n' >"$ROOT/${short:1}"
+    start_ftp_server
+    raw_open
+    reply_to "get|0|${short:1}" # NAME_MAX - 1
+    [ "$REPLY" = "ready|4|0" ] || fail "a name of $((max - 1)) bytes: '$REPLY'"
+    with_timeout 5 head -c 4 <&"$FTP_FD" >/dev/null
+    reply_to "get|0|$short" # NAME_MAX
+    [ "$REPLY" = "ready|14|0" ] || fail "a name of $max bytes: '$REPLY'"
+    with_timeout 5 head -c 14 <&"$FTP_FD" >/dev/null
+    local request
+    for request in "get|0|${short}a" "get|0|$long" "ls|$long" \
+        "get|0|$long/x" "cd|$long/x" "put|3|$long"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|File name too long" ] ||
+            fail "'${request:0:12}...', a component of $((max + 1)) or 300" \
+                "bytes: expected 'error|bad-path|File name too long', got" \
+                "'$REPLY'. A component is passed whole to openat(), which" \
+                "refuses it (ENAMETOOLONG); cut to $max bytes, it names" \
+                "another file"
+    done
+    [ ! -e "$ROOT/${long:0:max}x" ]
+}
+
+# lab: jail
+@test "a named pipe in the middle of a path is not a directory: answered at once" {
+    mkfifo "$ROOT/fifo"
+    mkdir "$ROOT/sub"
+    mkfifo "$ROOT/sub/fifo"
+    start_ftp_server
+    raw_open
+    local request status
+    for request in "get|0|fifo/x" "ls|sub/fifo/x" "cd|fifo" \
+        "put|3|sub/fifo/x"; do
+        send_request "$request"
+        status=0
+        IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" || status=$?
+        ((status == 0)) ||
+            fail "'$request', where fifo is a named pipe: $(no_reply \
+                "$status"). open_beneath() must open each directory on the" \
+                "way with O_DIRECTORY: opening a pipe without it waits for a" \
+                "writer, for ever"
+        [ "$REPLY" = "error|not-a-directory|Not a directory" ] ||
+            fail "'$request', where fifo is a named pipe: '$REPLY'"
+    done
+}
+
+# lab: jail
+@test "failing requests leak no descriptor: 200 of each kind, the server limited to 64" {
+    mkdir -p "$ROOT/sub/dir"
+    printf 'f' >"$ROOT/sub/file"
+    ln -s "$ROOT/sub/dir" "$ROOT/sub/link"
+    mkfifo "$ROOT/sub/fifo"
+    start_ftp_server --nofile 64
+    raw_open
+    local kinds=("get|0|sub/missing/x" "get|0|sub/link/x" "get|0|sub/file/x"
+        "get|0|sub/link" "get|0|sub/missing" "get|0|sub/dir" "get|0|sub/fifo"
+        "get|9|sub/file" "ls|sub/file" "cd|sub/missing/x" "put|1|sub/link/x"
+        "put|1|sub/missing/x" "put|1|sub/dir" "mkdir|sub/file/x"
+        "mkdir|sub/link/x" "delete|sub/missing/x" "delete|sub/link/x")
+    local kind
+    for kind in "${kinds[@]}"; do
+        reply_to "$kind"
+        [[ "$REPLY" == error\|* ]] || fail "'$kind': '$REPLY'"
+        printf '%s\t%s\n' "$kind" "$REPLY"
+    done >"$BATS_TEST_TMPDIR/first"
+    # 200 rounds of them, in one write, read back by a reader of its own
+    # (the replies may not all fit in the socket's buffers at once).
+    local total=$((200 * ${#kinds[@]})) reader
+    awk -F '\t' '{ r[NR] = $1 } END {
+        for (i = 0; i < 200; i++) for (j = 1; j <= NR; j++) print r[j] }' \
+        "$BATS_TEST_TMPDIR/first" >"$BATS_TEST_TMPDIR/requests"
+    with_timeout 20 head -n "$total" <&"$FTP_FD" >"$BATS_TEST_TMPDIR/replies" \
+        3>&- 4>&- &
+    reader=$!
+    (trap '' PIPE && cat "$BATS_TEST_TMPDIR/requests") >&"$FTP_FD" 2>/dev/null ||
+        true
+    wait "$reader" || true
+    # The first reply that differs from the first of its kind.
+    local wrong
+    wrong=$(awk -F '\t' -v kinds=${#kinds[@]} -v total="$total" '
+        NR == FNR { req[NR - 1] = $1; want[NR - 1] = $2; next }
+        { i = (FNR - 1) % kinds
+          if ($0 != want[i]) { bad = 1; exit } }
+        END { if (!bad && FNR < total) { bad = 1; FNR++; i = (FNR - 1) % kinds }
+              if (bad) printf "request %d of %d, \047%s\047, got \047%s\047," \
+                  " where the first got \047%s\047", FNR, total, req[i],
+                  $0, want[i] }' \
+        "$BATS_TEST_TMPDIR/first" "$BATS_TEST_TMPDIR/replies")
+    [ -z "$wrong" ] ||
+        fail "$wrong: with 64 descriptors, a server that leaks one per" \
+            "failing request runs out (EMFILE). open_beneath() must close" \
+            "the directory it holds when an openat() fails"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ]
+}
+
+# lab: jail
+@test "a directory swapped for a symbolic link while requests run never leads out (a racer, 1 s)" {
+    local outside="$BATS_TEST_TMPDIR/outside"
+    mkdir -p "$outside" "$ROOT/d"
+    printf 'SECRET\n' >"$outside/x"
+    printf 'inside\n' >"$ROOT/d/x"
+    ln -s "$outside" "$ROOT/link"
+    start_ftp_server
+    raw_open
+    # The racer, for 1 s: tests/swapper swaps d, a directory, and link,
+    # a symbolic link to outside, a million times a second.
+    local swapper="$TOP/tests/swapper"
+    [ -x "$swapper" ] || fail "$swapper is not built: run make test" \
+        "(or make tests/swapper)"
+    "$swapper" 1 "$ROOT/d" "$ROOT/link" 3>&- 4>&- &
+    local racer=$!
+    _test_pids+=("$racer")
+    # Batches of 2000 requests, each ended by a pwd, so that the server
+    # is kept busy (the race is won in a moment between two calls) and
+    # never far behind.
+    yes 'get|0|d/x' | head -n 2000 >"$BATS_TEST_TMPDIR/batch"
+    echo pwd >>"$BATS_TEST_TMPDIR/batch"
+    : >"$BATS_TEST_TMPDIR/out"
+    while is_running "$racer"; do
+        (trap '' PIPE && cat "$BATS_TEST_TMPDIR/batch") >&"$FTP_FD" ||
+            fail "the server closed the connection while d was swapped"
+        with_timeout 5 sed -n '/^ok|\/$/q; /^SECRET$/p' <&"$FTP_FD" \
+            >>"$BATS_TEST_TMPDIR/out" ||
+            fail "no reply to get|0|d/x while d was being swapped"
+    done
+    local got
+    got=$(wc -l <"$BATS_TEST_TMPDIR/out")
+    ((got == 0)) ||
+        fail "get|0|d/x sent the file outside the served directory" \
+            "$got times while d was swapped for a symbolic link to it:" \
+            "checking each component for a link, then opening the whole" \
+            "path with one openat(), leaves a moment for the swap. Open" \
+            "one component at a time, each with O_NOFOLLOW, from the" \
+            "descriptor of the one before"
 }
 
 # lab: framing
