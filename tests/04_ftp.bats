@@ -400,6 +400,41 @@ EOF
 $output"
 }
 
+# lab: framing
+@test "get and put: is-a-directory, an offset up to SIZE and not past it, not-a-file in the way, exists" {
+    printf 'abc' >"$ROOT/f"
+    mkdir "$ROOT/dir" "$ROOT/.partial.d"
+    mkfifo "$ROOT/.partial.pipe"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|dir" "put|3|dir"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|is-a-directory|Is a directory" ] ||
+            fail "'$request', dir a directory: '$REPLY'"
+    done
+    reply_to "get|2|f" # SIZE - 1: one byte
+    [ "$REPLY" = "ready|3|2" ] || fail "get|2| of 3 bytes: '$REPLY'"
+    [ "$(with_timeout 5 head -c 1 <&"$FTP_FD")" = c ]
+    reply_to "get|3|f" # SIZE: no bytes, and the next reply right behind
+    [ "$REPLY" = "ready|3|3" ] || fail "get|3| of 3 bytes: '$REPLY'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ] || fail "after get|3| of 3 bytes: '$REPLY'"
+    reply_to "get|4|f" # SIZE + 1
+    [ "$REPLY" = "error|bad-offset|offset 4 is past the end of the file (3 bytes)" ] ||
+        fail "get|4| of 3 bytes: '$REPLY'"
+    for request in "put|3|pipe" "put|3|d"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|not-a-file|.partial.${request#put|3|} is in the way" ] ||
+            fail "'$request', with something not a file as" \
+                ".partial.${request#put|3|}: '$REPLY' (PROTOCOL.md, put)"
+    done
+    for request in "mkdir|f" "mkdir|dir"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|exists|File exists" ] || fail "'$request': '$REPLY'"
+    done
+}
+
 # lab: jail
 @test "delete refuses a directory that is not empty, and the top itself: bad-path" {
     start_ftp_server
@@ -665,6 +700,8 @@ refused() {
             "does; not the whole path"
     reply_to "cd|../b/./../c/"
     [ "$REPLY" = "ok|/a/c" ] || fail "cd|../b/./../c/ from /a/c: '$REPLY'"
+    reply_to "cd|..//./c//"
+    [ "$REPLY" = "ok|/a/c" ] || fail "cd|..//./c// from /a/c: '$REPLY'"
     reply_to "get|0|../../a/c/f"
     [ "$REPLY" = "ready|5|0" ] || fail "get|0|../../a/c/f from /a/c: '$REPLY'"
     [ "$(with_timeout 5 head -c 5 <&"$FTP_FD")" = "in c" ]
