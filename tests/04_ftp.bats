@@ -472,10 +472,18 @@ $output"
     raw_open
     local request
     for request in "" "bogus" "get" "get|x|name" "get|-1|name" \
-        "get|99999999999999999999|name" "pwd|extra" "put|5"; do
+        "get|99999999999999999999|name" "get|9223372036854775808|name" \
+        "get|00000000000000000000|name" "pwd|extra" "put|5"; do
         reply_to "$request"
         [[ "$REPLY" == "error|bad-request|"* ]] ||
             fail "'$request' got '$REPLY'"
+    done
+    # 2^63 - 1 and 19 digits are numbers (2^63 and 20 digits, above, not).
+    printf 'abc' >"$ROOT/f"
+    for request in "get|9223372036854775807|f" "get|0000000000000000004|f"; do
+        reply_to "$request"
+        [[ "$REPLY" == "error|bad-offset|"* ]] ||
+            fail "'$request': expected bad-offset, got '$REPLY'"
     done
     reply_to "pwd"
     [ "$REPLY" = "ok|/" ]
