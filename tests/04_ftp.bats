@@ -163,8 +163,9 @@ replay_example() {
             2>/dev/null) bytes, or other bytes. recv_file_data() must loop" \
             "until SIZE bytes have come, whatever each recv() brings"
     mkdir "$HERE/back"
-    run bash -c "cd '$HERE/back' && printf 'get binary\n' |
-        ${_client_wrapper[*]} '$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT"
+    cd "$HERE/back"
+    run ftp "get binary"
+    cd "$HERE"
     [ "$status" -eq 0 ] && cmp -s "$HERE/binary" "$HERE/back/binary" ||
         fail "get of 64 KiB + 1 byte, client and server under the shim:" \
             "exit $status, '$output'. The client's reader must keep what" \
