@@ -102,9 +102,9 @@ read_request(struct session *s, char *line, size_t size)
         snprintf(s->request, sizeof s->request, "(silence)");
         reply(s, "error|timeout|no request for %d second%s; closing", t,
               t == 1 ? "" : "s");
-    } else if (len == LINE_ERROR) {
+    } else if (len == LINE_ERROR) { /* errno 0: closed, the line cut short */
         fprintf(stderr, "%s error: connection lost mid-request: %s\n", s->peer,
-                strerror(errno));
+                errno != 0 ? strerror(errno) : "closed by the client");
     } else if (len == LINE_TOO_LONG) { /* where would the next line start? */
         snprintf(s->request, sizeof s->request, "(a line over %d bytes)",
                  MAX_LINE);

@@ -131,6 +131,11 @@ open_partial(struct session *s, struct upload *up)
     if (fstatat(up->dir_fd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
         return reply_errno(s, S_ISDIR(st.st_mode) ? EISDIR : ELOOP);
+    /* Nor is what stands as .partial.NAME, unless it is a file: a named
+     * pipe there would fail the open (ENXIO), or take the bytes away. */
+    if (fstatat(up->dir_fd, up->partial, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return reply(s, "error|not-a-file|%s is in the way", up->partial);
     int fd = openat(up->dir_fd, up->partial,
                     O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0)

@@ -19,22 +19,41 @@ ftp() {
 
 # --- the protocol document ---------------------------------------------
 
-# lab: jail
-@test "PROTOCOL.md's example session, replayed over /dev/tcp, matches the server" {
-    printf 'Hello, world!\n' >"$ROOT/hello.txt"
-    start_ftp_server
-    raw_open
-    local line count=0
+# replay_example [--no-jail]: replay PROTOCOL.md's example session over
+# /dev/tcp (FTP_FD), each request sent, each reply line compared.
+# --no-jail leaves out the exchanges whose name holds a '.' or '..'
+# component, which need part 2 of the lab (paths.c), and sends 'cd|..'
+# (from /docs) as 'cd', which needs no '..': the same reply, ok|/.
+replay_example() {
+    local line count=0 skip=0
     while IFS= read -r line; do
         case $line in
-        "C: "*) send_request "${line#C: }" ;;
-        "S: "*) expect_reply "${line#S: }" ;;
-        *) fail "PROTOCOL.md: bad session line '$line'" ;;
+        "C: "*)
+            skip=0
+            if [ "${1:-}" = --no-jail ] && [ "$line" = "C: cd|.." ]; then
+                send_request "cd" || return 1
+            elif [ "${1:-}" = --no-jail ] &&
+                [[ "|${line#C: }/" =~ [\|/]\.\.?/ ]]; then
+                skip=1
+            else
+                send_request "${line#C: }" || return 1
+            fi
+            ;;
+        "S: "*) ((skip)) || expect_reply "${line#S: }" || return 1 ;;
+        *) fail "PROTOCOL.md: bad session line '$line'" || return 1 ;;
         esac
         count=$((count + 1))
     done < <(awk '/^```session$/ { on = 1; next } /^```$/ { on = 0 } on' \
         "$STAGE_DIR/PROTOCOL.md")
     [ "$count" -gt 20 ] || fail "only $count session lines in PROTOCOL.md"
+}
+
+# lab: jail
+@test "PROTOCOL.md's example session, replayed over /dev/tcp, matches the server" {
+    printf 'Hello, world!\n' >"$ROOT/hello.txt"
+    start_ftp_server
+    raw_open
+    replay_example
     tcp_close "$FTP_FD"
 }
 
@@ -111,6 +130,47 @@ ftp() {
             "for no more than the bytes still owed: the next request" \
             "follows them"
     expect_reply "ok|/"
+}
+
+# lab: framing
+@test "short reads and writes (the shim): the example session, a binary put and get" {
+    # tests/shortio.so makes every recv() and send() on a socket move 1
+    # to 3 bytes, and some fail with EINTR: each request line reaches
+    # the server in pieces, and so does each reply and file.
+    [ -z "${CHECK_VARIANT:-}" ] ||
+        skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim"
+    local shim="$TOP/tests/shortio.so"
+    [ -f "$shim" ] || fail "$shim is not built: run make test" \
+        "(or make tests/shortio.so)"
+    printf 'Hello, world!\n' >"$ROOT/hello.txt"
+    start_server "$(command -v env)" LD_PRELOAD="$shim" \
+        "$STAGE_DIR/server" -d "$ROOT" 0
+    raw_open
+    replay_example --no-jail ||
+        fail "the server under the short-I/O shim: PROTOCOL.md's example" \
+            "session went wrong (above). A request line that comes in" \
+            "several recv()s is one line: read_line() keeps its first bytes" \
+            "while fill() brings the rest, and returns only at the '\\n'"
+    tcp_close "$FTP_FD"
+
+    # Our client under the shim too: its replies and data come in pieces.
+    local _client_wrapper=(env LD_PRELOAD="$shim")
+    random_file "$HERE/binary" $((64 * 1024 + 1))
+    run ftp "put binary"
+    [ "$status" -eq 0 ] && cmp -s "$HERE/binary" "$ROOT/binary" ||
+        fail "put of 64 KiB + 1 byte, client and server under the shim:" \
+            "exit $status, '$output'; stored $(stat -c %s "$ROOT/binary" \
+            2>/dev/null) bytes, or other bytes. recv_file_data() must loop" \
+            "until SIZE bytes have come, whatever each recv() brings"
+    mkdir "$HERE/back"
+    cd "$HERE/back"
+    run ftp "get binary"
+    cd "$HERE"
+    [ "$status" -eq 0 ] && cmp -s "$HERE/binary" "$HERE/back/binary" ||
+        fail "get of 64 KiB + 1 byte, client and server under the shim:" \
+            "exit $status, '$output'. The client's reader must keep what" \
+            "came with the ready line (read_some()), and read_line() and" \
+            "recv_file_data() must not take one recv() for a whole message"
 }
 
 # --- transfers ---------------------------------------------------------
@@ -211,6 +271,33 @@ round_trip() {
     FTP_FD=$first
     printf '0123456789' >&"$FTP_FD"
     expect_reply "ok|stored 10 bytes"
+}
+
+# lab: framing
+@test "a put onto a full disk: error io-error, where a lost connection says nothing" {
+    unshare -rm true 2>/dev/null ||
+        skip "unshare -rm (a user and mount namespace) is not allowed here"
+    # The server in a mount namespace of its own, where ROOT is a tmpfs
+    # with room for 64 KiB: its write() fails with ENOSPC mid-upload.
+    local wrapper=("${_server_wrapper[@]}") _server_wrapper=()
+    start_server "$(command -v unshare)" -rm sh -c \
+        'mount -t tmpfs -o size=64k sockstep "$1" && shift && exec "$@"' \
+        sh "$ROOT" "${wrapper[@]}" "$STAGE_DIR/server" -d "$ROOT" 0
+    raw_open
+    send_request "put|200000|big"
+    expect_reply "ready|0"
+    random_file "$BATS_TEST_TMPDIR/big" 200000
+    # (In a subshell: the server may close before it has read them all.)
+    (trap '' PIPE && cat "$BATS_TEST_TMPDIR/big") >&"$FTP_FD" 2>/dev/null ||
+        true
+    local line status=0
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" || status=$?
+    ((status == 0)) && [ "$line" = "error|io-error|No space left on device" ] ||
+        fail "a put of 200000 bytes onto a disk with room for 64 KiB:" \
+            "expected 'error|io-error|No space left on device', got" \
+            "$( ((status == 0)) && echo "'$line'" || no_reply "$status")." \
+            "recv_file_data() must return -2 when writing the file fails" \
+            "(the server then says why), -1 only when the connection does"
 }
 
 # --- interrupted transfers and resuming ---------------------------------
@@ -314,6 +401,41 @@ EOF
 $output"
 }
 
+# lab: framing
+@test "get and put: is-a-directory, an offset up to SIZE and not past it, not-a-file in the way, exists" {
+    printf 'abc' >"$ROOT/f"
+    mkdir "$ROOT/dir" "$ROOT/.partial.d"
+    mkfifo "$ROOT/.partial.pipe"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|dir" "put|3|dir"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|is-a-directory|Is a directory" ] ||
+            fail "'$request', dir a directory: '$REPLY'"
+    done
+    reply_to "get|2|f" # SIZE - 1: one byte
+    [ "$REPLY" = "ready|3|2" ] || fail "get|2| of 3 bytes: '$REPLY'"
+    [ "$(with_timeout 5 head -c 1 <&"$FTP_FD")" = c ]
+    reply_to "get|3|f" # SIZE: no bytes, and the next reply right behind
+    [ "$REPLY" = "ready|3|3" ] || fail "get|3| of 3 bytes: '$REPLY'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ] || fail "after get|3| of 3 bytes: '$REPLY'"
+    reply_to "get|4|f" # SIZE + 1
+    [ "$REPLY" = "error|bad-offset|offset 4 is past the end of the file (3 bytes)" ] ||
+        fail "get|4| of 3 bytes: '$REPLY'"
+    for request in "put|3|pipe" "put|3|d"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|not-a-file|.partial.${request#put|3|} is in the way" ] ||
+            fail "'$request', with something not a file as" \
+                ".partial.${request#put|3|}: '$REPLY' (PROTOCOL.md, put)"
+    done
+    for request in "mkdir|f" "mkdir|dir"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|exists|File exists" ] || fail "'$request': '$REPLY'"
+    done
+}
+
 # lab: jail
 @test "delete refuses a directory that is not empty, and the top itself: bad-path" {
     start_ftp_server
@@ -351,10 +473,18 @@ $output"
     raw_open
     local request
     for request in "" "bogus" "get" "get|x|name" "get|-1|name" \
-        "get|99999999999999999999|name" "pwd|extra" "put|5"; do
+        "get|99999999999999999999|name" "get|9223372036854775808|name" \
+        "get|00000000000000000000|name" "pwd|extra" "put|5"; do
         reply_to "$request"
         [[ "$REPLY" == "error|bad-request|"* ]] ||
             fail "'$request' got '$REPLY'"
+    done
+    # 2^63 - 1 and 19 digits are numbers (2^63 and 20 digits, above, not).
+    printf 'abc' >"$ROOT/f"
+    for request in "get|9223372036854775807|f" "get|0000000000000000004|f"; do
+        reply_to "$request"
+        [[ "$REPLY" == "error|bad-offset|"* ]] ||
+            fail "'$request': expected bad-offset, got '$REPLY'"
     done
     reply_to "pwd"
     [ "$REPLY" = "ok|/" ]
@@ -379,15 +509,54 @@ $output"
     [ "$REPLY" = "ready|14|7" ] || fail "leading zeros: '$REPLY'"
     [ "$(with_timeout 5 head -c 7 <&"$FTP_FD")" = world! ]
 
-    # At most 1024 bytes, the newline included: 1024 is a request.
-    local name
-    name=$(printf '%*s' $((1024 - 7)) '' | tr ' ' n)
-    reply_to "get|0|$name" # 6 + 1017 bytes, and the newline
-    [ "$REPLY" = "error|bad-path|name too long" ] || fail "1024 bytes: '$REPLY'"
+    # A line ends in '\n' alone: a '\r' before it is a control byte.
+    raw_send 'pwd\r\n'
+    expect_reply "error|bad-request|control bytes in request" ||
+        fail "'pwd\\r\\n' must be refused: PROTOCOL.md, Framing: a line" \
+            "ends in '\\n' alone, and a '\\r' before it is a control byte." \
+            "read_line() must keep every byte before the '\\n' (it strips" \
+            "no '\\r': that would accept CRLF)"
+
+    # At most 1024 bytes, the newline included: 1023 and 1024 bytes are
+    # requests (pwd takes no field), 1025 is not. (A path that long is
+    # paths.c's business, tested with the jail.)
+    local field
+    field=$(printf '%*s' $((1023 - 4 - 1)) '' | tr ' ' x)
+    reply_to "pwd|$field" # 4 + 1018 bytes, and the newline: 1023
+    [ "$REPLY" = "error|bad-request|this command takes no arguments" ] ||
+        fail "a request line of 1023 bytes: '$REPLY'"
+    reply_to "pwd|${field}x" # 1024
+    [ "$REPLY" = "error|bad-request|this command takes no arguments" ] ||
+        fail "a request line of 1024 bytes, its '\\n' included, is a" \
+            "request (PROTOCOL.md), but got '$REPLY': read_line() may fill" \
+            "all of size - 1 bytes, and then the '\\n'"
     reply_to "pwd"
     [ "$REPLY" = "ok|/" ]
-    send_request "get|0|${name}n" # 1025 bytes
+    send_request "pwd|${field}xx" # 1025 bytes
     expect_reply "error|line-too-long|a request line is at most 1024 bytes; closing the connection"
+}
+
+# lab: framing
+@test "a connection closed in the middle of a request line is an error, not an end" {
+    start_ftp_server
+    raw_open
+    raw_send 'pwd\n'
+    expect_reply "ok|/"
+    tcp_close "$FTP_FD" # between lines: the normal end of a session
+    wait_until 5 log_reaches 1 ' disconnected$' ||
+        fail "a client that closed between two lines was not logged as" \
+            "'disconnected': read_line() returns LINE_EOF then"
+    raw_open
+    raw_send 'pw' # and no '\n'
+    tcp_close "$FTP_FD"
+    wait_until 5 log_reaches 1 'connection lost mid-request' || {
+        local said
+        said=$(grep -v '^listening\|^serving' "$SERVER_LOG" | tail -n 1)
+        fail "a client that closed after 'pw', in the middle of a line," \
+            "was logged as '$said', not 'connection lost mid-request'." \
+            "read_line(): recv() returning 0 after a line's first byte is" \
+            "LINE_ERROR (a message cut short); LINE_EOF only before it"
+    }
 }
 
 # lab: jail
@@ -410,10 +579,50 @@ $output"
     reply_to "mkdir|x"
     [ "$REPLY" = "error|bad-path|name too long" ] || fail "1001 bytes: '$REPLY'"
 
-    # Our client sends a request line of the full 1024 bytes.
-    run ftp "ls $(printf '%*s' $((1024 - 4)) '' | tr ' ' l)"
+    # The limit with the '/' that joins the current directory (996
+    # bytes) and the name: 998 and 999 bytes are paths, 1000 is not.
+    local cwd="${deep:0:799}/$(printf '%*s' 196 '' | tr ' ' c)" name
+    mkdir -p "$ROOT/$cwd"
+    reply_to "cd"
+    reply_to "cd|$cwd"
+    [ "$REPLY" = "ok|/$cwd" ] || fail "cd to 996 bytes: '${REPLY:0:40}...'"
+    for name in a ab; do
+        reply_to "mkdir|$name"
+        [ "$REPLY" = "ok|created /$cwd/$name" ] ||
+            fail "mkdir of a path of $((996 + 1 + ${#name})) bytes:" \
+                "'${REPLY:0:60}...'"
+    done
+    reply_to "mkdir|abc"
+    [ "$REPLY" = "error|bad-path|name too long" ] || {
+        [ ! -d "$ROOT/$cwd/abc" ] || rmdir "$ROOT/$cwd/abc"
+        fail "mkdir of a path of 1000 bytes (996, the '/', 3): expected" \
+            "'error|bad-path|name too long', got '${REPLY:0:40}...'." \
+            "resolve_path() must count the '/' that joins a name to what" \
+            "is before it: len + 1 + part, and the NUL, within out_size;" \
+            "without the '/', a 1000-byte path overruns path[1000] by one"
+    }
+
+    # A request line of the full 1024 bytes, its name 1017 bytes long.
+    reply_to "cd"
+    name=$(printf '%*s' $((1024 - 7)) '' | tr ' ' n)
+    reply_to "get|0|$name"
+    [ "$REPLY" = "error|bad-path|name too long" ] ||
+        fail "get|0| and a name of 1017 bytes: '$REPLY'"
+    name=$(printf '%*s' $((1024 - 4)) '' | tr ' ' l)
+    reply_to "ls|$name"
+    [ "$REPLY" = "error|bad-path|name too long" ] ||
+        fail "the server answered '$REPLY' to ls| and a name of 1020" \
+            "bytes, not 'error|bad-path|name too long': resolve_path()"
+    tcp_close "$FTP_FD"
+
+    # Our client sends such a line too: the server answered it right.
+    run ftp "ls $name"
     [[ "$output" == *"error: name too long (bad-path)"* ]] ||
-        fail "the client did not send a 1024-byte line: $output"
+        fail "the client, told 'ls <1020 bytes>', did not show the" \
+            "server's answer to a 1024-byte line ('error: name too long" \
+            "(bad-path)', as the server answered it over /dev/tcp above):" \
+            "'$output'. The client must send request lines of up to 1024" \
+            "bytes, the '\\n' included"
 }
 
 # --- staying inside the served directory --------------------------------
@@ -485,6 +694,213 @@ refused() {
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]
     [ -z "$(ls -A "$outside/dir")" ]
+}
+
+# lab: jail
+@test "'..' drops one component, and names that only start with '..' or hold .partial. are names" {
+    mkdir -p "$ROOT/a/b" "$ROOT/a/c"
+    printf 'in c\n' >"$ROOT/a/c/f"
+    start_ftp_server
+    raw_open
+    reply_to "cd|a/b/../c"
+    [ "$REPLY" = "ok|/a/c" ] ||
+        fail "cd|a/b/../c: expected 'ok|/a/c', got '$REPLY'. '..' drops" \
+            "the last component alone (and the '/' before it), as cd .." \
+            "does; not the whole path"
+    reply_to "cd|../b/./../c/"
+    [ "$REPLY" = "ok|/a/c" ] || fail "cd|../b/./../c/ from /a/c: '$REPLY'"
+    reply_to "cd|..//./c//"
+    [ "$REPLY" = "ok|/a/c" ] || fail "cd|..//./c// from /a/c: '$REPLY'"
+    reply_to "get|0|../../a/c/f"
+    [ "$REPLY" = "ready|5|0" ] || fail "get|0|../../a/c/f from /a/c: '$REPLY'"
+    [ "$(with_timeout 5 head -c 5 <&"$FTP_FD")" = "in c" ]
+    reply_to "cd"
+
+    # '..x', '...' and 'my.partial.txt' are names like any other: only
+    # a component that is '..', or starts with '.partial.', is special.
+    local name
+    for name in "..x" "..." "my.partial.txt" ".partial" "x.partial."; do
+        reply_to "put|3|$name"
+        [ "$REPLY" = "ready|0" ] ||
+            fail "put|3|$name: expected 'ready|0', got '$REPLY'. '$name'" \
+                "is a name: '..' is special only as a whole component" \
+                "(part == 2), '.partial.' only at a component's start"
+        printf 'abc' >&"$FTP_FD"
+        expect_reply "ok|stored 3 bytes"
+        reply_to "get|0|$name"
+        [ "$REPLY" = "ready|3|0" ] || fail "get|0|$name: '$REPLY'"
+        [ "$(with_timeout 5 head -c 3 <&"$FTP_FD")" = abc ]
+    done
+    reply_to "mkdir|..dir"
+    [ "$REPLY" = "ok|created /..dir" ] || fail "mkdir|..dir: '$REPLY'"
+    reply_to "cd|..dir/../..dir"
+    [ "$REPLY" = "ok|/..dir" ] || fail "cd|..dir/../..dir: '$REPLY'"
+}
+
+# lab: jail
+@test "an unfinished upload cannot be reached through any component: .partial.NAME/." {
+    printf 'half an upload' >"$ROOT/.partial.data"
+    mkdir "$ROOT/.partial.dir"
+    printf 'hidden' >"$ROOT/.partial.dir/f"
+    start_ftp_server
+    raw_open
+    local request
+    for request in "get|0|.partial.data/." "get|0|.partial.data/" \
+        "get|0|.partial.dir/f" "ls|.partial.dir" "cd|.partial.dir" \
+        "get|0|.partial.dir/../.partial.data" "delete|.partial.dir/f"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|names starting with .partial. are reserved" ] ||
+            fail "'$request': expected bad-path, names starting with" \
+                ".partial. are reserved; got '$REPLY'. resolve_path() must" \
+                "refuse .partial. at the start of every component, not" \
+                "only the last: 'x/.' and 'x/f' name x too"
+    done
+    [ -e "$ROOT/.partial.dir/f" ]
+}
+
+# lab: jail
+@test "a component is at most 255 bytes: longer is an error, never the file its first 255 bytes name" {
+    local max
+    max=$(getconf NAME_MAX "$ROOT" 2>/dev/null) || max=255
+    local long short
+    short=$(printf '%*s' "$max" '' | tr ' ' a)
+    long=$(printf '%*s' 300 '' | tr ' ' a)
+    printf 'the short one\n' >"$ROOT/$short"
+    printf '254\n' >"$ROOT/${short:1}"
+    start_ftp_server
+    raw_open
+    reply_to "get|0|${short:1}" # NAME_MAX - 1
+    [ "$REPLY" = "ready|4|0" ] || fail "a name of $((max - 1)) bytes: '$REPLY'"
+    with_timeout 5 head -c 4 <&"$FTP_FD" >/dev/null
+    reply_to "get|0|$short" # NAME_MAX
+    [ "$REPLY" = "ready|14|0" ] || fail "a name of $max bytes: '$REPLY'"
+    with_timeout 5 head -c 14 <&"$FTP_FD" >/dev/null
+    local request
+    for request in "get|0|${short}a" "get|0|$long" "ls|$long" \
+        "get|0|$long/x" "cd|$long/x" "put|3|$long"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|File name too long" ] ||
+            fail "'${request:0:12}...', a component of $((max + 1)) or 300" \
+                "bytes: expected 'error|bad-path|File name too long', got" \
+                "'$REPLY'. A component is passed whole to openat(), which" \
+                "refuses it (ENAMETOOLONG); cut to $max bytes, it names" \
+                "another file"
+    done
+    [ ! -e "$ROOT/${long:0:max}x" ]
+}
+
+# lab: jail
+@test "a named pipe in the middle of a path is not a directory: answered at once" {
+    mkfifo "$ROOT/fifo"
+    mkdir "$ROOT/sub"
+    mkfifo "$ROOT/sub/fifo"
+    start_ftp_server
+    raw_open
+    local request status
+    for request in "get|0|fifo/x" "ls|sub/fifo/x" "cd|fifo" \
+        "put|3|sub/fifo/x"; do
+        send_request "$request"
+        status=0
+        IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" || status=$?
+        ((status == 0)) ||
+            fail "'$request', where fifo is a named pipe: $(no_reply \
+                "$status"). open_beneath() must open each directory on the" \
+                "way with O_DIRECTORY: opening a pipe without it waits for a" \
+                "writer, for ever"
+        [ "$REPLY" = "error|not-a-directory|Not a directory" ] ||
+            fail "'$request', where fifo is a named pipe: '$REPLY'"
+    done
+}
+
+# lab: jail
+@test "failing requests leak no descriptor: 200 of each kind, the server limited to 64" {
+    mkdir -p "$ROOT/sub/dir"
+    printf 'f' >"$ROOT/sub/file"
+    ln -s "$ROOT/sub/dir" "$ROOT/sub/link"
+    mkfifo "$ROOT/sub/fifo"
+    start_ftp_server --nofile 64
+    raw_open
+    local kinds=("get|0|sub/missing/x" "get|0|sub/link/x" "get|0|sub/file/x"
+        "get|0|sub/link" "get|0|sub/missing" "get|0|sub/dir" "get|0|sub/fifo"
+        "get|9|sub/file" "ls|sub/file" "cd|sub/missing/x" "put|1|sub/link/x"
+        "put|1|sub/missing/x" "put|1|sub/dir" "mkdir|sub/file/x"
+        "mkdir|sub/link/x" "delete|sub/missing/x" "delete|sub/link/x")
+    local kind
+    for kind in "${kinds[@]}"; do
+        reply_to "$kind"
+        [[ "$REPLY" == error\|* ]] || fail "'$kind': '$REPLY'"
+        printf '%s\t%s\n' "$kind" "$REPLY"
+    done >"$BATS_TEST_TMPDIR/first"
+    # 200 rounds of them, in one write, read back by a reader of its own
+    # (the replies may not all fit in the socket's buffers at once).
+    local total=$((200 * ${#kinds[@]})) reader
+    awk -F '\t' '{ r[NR] = $1 } END {
+        for (i = 0; i < 200; i++) for (j = 1; j <= NR; j++) print r[j] }' \
+        "$BATS_TEST_TMPDIR/first" >"$BATS_TEST_TMPDIR/requests"
+    with_timeout 20 head -n "$total" <&"$FTP_FD" >"$BATS_TEST_TMPDIR/replies" \
+        3>&- 4>&- &
+    reader=$!
+    (trap '' PIPE && cat "$BATS_TEST_TMPDIR/requests") >&"$FTP_FD" 2>/dev/null ||
+        true
+    wait "$reader" || true
+    # The first reply that differs from the first of its kind.
+    local wrong
+    wrong=$(awk -F '\t' -v kinds=${#kinds[@]} -v total="$total" '
+        NR == FNR { req[NR - 1] = $1; want[NR - 1] = $2; next }
+        { i = (FNR - 1) % kinds
+          if ($0 != want[i]) { bad = 1; exit } }
+        END { if (!bad && FNR < total) { bad = 1; FNR++; i = (FNR - 1) % kinds }
+              if (bad) printf "request %d of %d, \047%s\047, got \047%s\047," \
+                  " where the first got \047%s\047", FNR, total, req[i],
+                  $0, want[i] }' \
+        "$BATS_TEST_TMPDIR/first" "$BATS_TEST_TMPDIR/replies")
+    [ -z "$wrong" ] ||
+        fail "$wrong: with 64 descriptors, a server that leaks one per" \
+            "failing request runs out (EMFILE). open_beneath() must close" \
+            "the directory it holds when an openat() fails"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ]
+}
+
+# lab: jail
+@test "a directory swapped for a symbolic link while requests run never leads out (a racer, 1 s)" {
+    local outside="$BATS_TEST_TMPDIR/outside"
+    mkdir -p "$outside" "$ROOT/d"
+    printf 'SECRET\n' >"$outside/x"
+    printf 'inside\n' >"$ROOT/d/x"
+    ln -s "$outside" "$ROOT/link"
+    start_ftp_server
+    raw_open
+    # The racer, for 1 s: tests/swapper swaps d, a directory, and link,
+    # a symbolic link to outside, a million times a second.
+    local swapper="$TOP/tests/swapper"
+    [ -x "$swapper" ] || fail "$swapper is not built: run make test" \
+        "(or make tests/swapper)"
+    "$swapper" 1 "$ROOT/d" "$ROOT/link" 3>&- 4>&- &
+    local racer=$!
+    _test_pids+=("$racer")
+    # Batches of 2000 requests, each ended by a pwd, so that the server
+    # is kept busy (the race is won in a moment between two calls) and
+    # never far behind.
+    yes 'get|0|d/x' | head -n 2000 >"$BATS_TEST_TMPDIR/batch"
+    echo pwd >>"$BATS_TEST_TMPDIR/batch"
+    : >"$BATS_TEST_TMPDIR/out"
+    while is_running "$racer"; do
+        (trap '' PIPE && cat "$BATS_TEST_TMPDIR/batch") >&"$FTP_FD" ||
+            fail "the server closed the connection while d was swapped"
+        with_timeout 5 sed -n '/^ok|\/$/q; /^SECRET$/p' <&"$FTP_FD" \
+            >>"$BATS_TEST_TMPDIR/out" ||
+            fail "no reply to get|0|d/x while d was being swapped"
+    done
+    local got
+    got=$(wc -l <"$BATS_TEST_TMPDIR/out")
+    ((got == 0)) ||
+        fail "get|0|d/x sent the file outside the served directory" \
+            "$got times while d was swapped for a symbolic link to it:" \
+            "checking each component for a link, then opening the whole" \
+            "path with one openat(), leaves a moment for the swap. Open" \
+            "one component at a time, each with O_NOFOLLOW, from the" \
+            "descriptor of the one before"
 }
 
 # lab: framing
@@ -743,11 +1159,17 @@ drawn() {
     truncate -s "$size" "$ROOT/big"
     printf 'get big\nget hello.txt\n' >"$BATS_TEST_TMPDIR/input"
     for cols in 80 40; do
-        # All but the last 64 KiB is here already: the get resumes, and
-        # the line shows 2 GiB from the start.
+        # All but the last 4 MiB is here already: the get resumes, and
+        # the line shows 2 GiB from the start. (4 MiB come in several
+        # recv()s: the line shows their sum, not the last one's size.)
         rm -f "$HERE/big" "$HERE/hello.txt"
-        truncate -s $((size - 65536)) "$HERE/big.part"
+        truncate -s $((size - 4 * 1024 * 1024)) "$HERE/big.part"
         client_on_terminal "$cols" "$BATS_TEST_TMPDIR/input"
+        drawn '^big +100% ' || fail "the progress line of big never showed" \
+            "100%; the last: '$(printf '%s\n' "${PIECES[@]}" |
+                grep '^big ' | tail -n 1)'. recv_file_data() must call" \
+            "progress() with the bytes received so far, not the size of" \
+            "the last chunk"
         for piece in "${PIECES[@]}"; do
             ((${#piece} < cols)) || fail "${#piece} columns on a terminal" \
                 "$cols wide: the line wraps, and each redraw scrolls:" \
