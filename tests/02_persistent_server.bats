@@ -154,6 +154,11 @@ recv() again when it fails with EINTR."
     check_accept_emfile
 }
 
+# lab: accept_loop
+@test "accept_loop: nothing allocated per client is left behind (AddressSanitizer build)" {
+    check_accept_loop_leaks_asan
+}
+
 # For wait_until, which runs it again and again (a "$(...)" among its
 # arguments would be counted once, before the first try).
 server_fds_are() {

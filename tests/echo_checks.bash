@@ -825,3 +825,50 @@ check_client_closes_failed_sockets() {
             "an address that failed before trying the next: each one" \
             "left open is a descriptor lost."
 }
+
+# check_accept_loop_leaks_asan: the stage's whole server, built with
+# AddressSanitizer, serves 3 clients; then its descriptor limit is
+# lowered (prlimit) to the descriptors it holds, so that, after a 4th
+# client, accept() fails with EMFILE and the server exits 1. At exit,
+# LeakSanitizer reports memory allocated per client and never freed.
+check_accept_loop_leaks_asan() {
+    skip_under valgrind "valgrind and AddressSanitizer do not mix"
+    command -v prlimit >/dev/null || skip "prlimit(1) is not installed"
+    local server="$BATS_TEST_TMPDIR/${SERVER_NAME}_asan" i line fds lowest
+    "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g \
+        -fsanitize=address -fno-omit-frame-pointer -o "$server" \
+        "$STAGE_DIR/$SERVER_NAME.c" "$STAGE_DIR/net.c" 2>/dev/null ||
+        skip "the compiler cannot build with -fsanitize=address here"
+    local _server_wrapper=(env ASAN_OPTIONS=detect_leaks=1)
+    start_server "$server" 0
+    for i in 1 2 3 4; do
+        if ((i == 4)); then
+            # Asleep in accept(), which holds the next descriptor
+            # already: the limit bites at the accept() after this one.
+            wait_until 5 _server_asleep || true
+            fds=$(ls "/proc/$SERVER_PID/fd" | sort -n)
+            lowest=$(awk '$1 == n { n++ } END { print n }' n=0 <<<"$fds")
+            prlimit --pid "$SERVER_PID" --nofile="$lowest:$lowest" ||
+                fail "prlimit could not lower the server's limit" || return 1
+        fi
+        tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+        printf 'client %s\n' "$i" >&"$TCP_FD"
+        read -r -t "$(scaled 5)" line <&"$TCP_FD" ||
+            fail "no echo for client $i" || return 1
+        tcp_close "$TCP_FD"
+        wait_until 5 log_reaches "$i" ' disconnected$' ||
+            fail "client $i left, and the server logged no 'disconnected'" ||
+            return 1
+    done
+    wait_for_exit "$SERVER_PID" 10 || return 1
+    grep -q 'LeakSanitizer: detected memory leaks' "$SERVER_LOG" &&
+        fail "memory allocated for each client was never freed" \
+            "(LeakSanitizer, when the server exited after 4 clients:" \
+            "'$(grep -m 1 'SUMMARY' "$SERVER_LOG")', allocated at" \
+            "'$(grep -m 1 -E '#1 ' "$SERVER_LOG" | sed 's/^ *#1 0x[0-9a-f]* //')')." \
+            "Free what the loop allocates for a client once it is served," \
+            "or keep it on the stack."
+    log_reaches 1 ': accept: Too many open files' ||
+        fail "the server, its descriptor limit lowered, did not stop with" \
+            "'accept: Too many open files': $(tail -n 2 "$SERVER_LOG")"
+}
