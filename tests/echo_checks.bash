@@ -834,7 +834,7 @@ check_client_closes_failed_sockets() {
 check_accept_loop_leaks_asan() {
     skip_under valgrind "valgrind and AddressSanitizer do not mix"
     command -v prlimit >/dev/null || skip "prlimit(1) is not installed"
-    local server="$BATS_TEST_TMPDIR/${SERVER_NAME}_asan" i line fds lowest
+    local server="$BATS_TEST_TMPDIR/${SERVER_NAME}_asan" i line lowest
     "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g \
         -fsanitize=address -fno-omit-frame-pointer -o "$server" \
         "$STAGE_DIR/$SERVER_NAME.c" "$STAGE_DIR/net.c" 2>/dev/null ||
@@ -846,8 +846,7 @@ check_accept_loop_leaks_asan() {
             # Asleep in accept(), which holds the next descriptor
             # already: the limit bites at the accept() after this one.
             wait_until 5 _server_asleep || true
-            fds=$(ls "/proc/$SERVER_PID/fd" | sort -n)
-            lowest=$(awk '$1 == n { n++ } END { print n }' n=0 <<<"$fds")
+            lowest=$(_lowest_free_fd "$SERVER_PID")
             prlimit --pid "$SERVER_PID" --nofile="$lowest:$lowest" ||
                 fail "prlimit could not lower the server's limit" || return 1
         fi
@@ -871,4 +870,17 @@ check_accept_loop_leaks_asan() {
     log_reaches 1 ': accept: Too many open files' ||
         fail "the server, its descriptor limit lowered, did not stop with" \
             "'accept: Too many open files': $(tail -n 2 "$SERVER_LOG")"
+}
+
+# _lowest_free_fd PID: the number the process's next descriptor gets.
+_lowest_free_fd() {
+    local fd n=0
+    local -A open=()
+    for fd in "/proc/$1/fd/"*; do
+        open[${fd##*/}]=1
+    done
+    while [ -n "${open[$n]:-}" ]; do
+        n=$((n + 1))
+    done
+    echo "$n"
 }
