@@ -220,6 +220,25 @@ server_fds_are() {
 }
 
 # lab: echo
+@test "client: short reads and writes: 64 KiB sent and read back whole" {
+    check_short_io_client
+}
+
+# lab: echo
+@test "client: a name that is ::1 (refused) then 127.0.0.1: the client tries the next address" {
+    check_client_tries_each_address
+}
+
+# lab: echo
+@test "client: the socket of an address that failed is closed before the next is tried" {
+    check_client_closes_failed_sockets
+}
+
+@test "send_all: alone, with short writes and EINTR, it sends every byte" {
+    check_send_all_alone
+}
+
+# lab: echo
 @test "client: a line longer than all socket buffers does not deadlock" {
     skip_under shortio "tens of MiB at a few bytes a call take too long"
     check_huge_line_client
