@@ -702,6 +702,7 @@ check_send_error_logged() {
 # its log. The server is started with a limit of 4: fds 0-2 and its
 # listening socket.
 check_accept_emfile() {
+    skip_under valgrind "valgrind itself needs descriptors under so low a limit"
     command -v prlimit >/dev/null || skip "prlimit(1) is not installed"
     start_server --nofile 4 "$STAGE_DIR/$SERVER_NAME" 0
     local lines
