@@ -77,8 +77,10 @@ accept(int fd, sockaddr_arg addr, socklen_t *restrict addr_len)
         if (atomic_exchange(&failed_once, 1) != 0)
             return real_accept(fd, addr, addr_len);
         struct pollfd listener = {.fd = fd, .events = POLLIN};
-        while (poll(&listener, 1, -1) < 0 && errno == EINTR)
-            continue;
+        int ready;
+        do
+            ready = poll(&listener, 1, -1);
+        while (ready < 0 && errno == EINTR);
         say("acceptfail: accept() interrupted by a signal (EINTR)\n");
         errno = EINTR;
         return -1;

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The C library declares socket() with parameter names such as
+ * __domain, which are reserved for it: ours differ on purpose. */
+// NOLINTBEGIN(readability-inconsistent-declaration-parameter-name)
 int
 socket(int family, int type, int protocol)
 {
@@ -37,3 +40,4 @@ socket(int family, int type, int protocol)
     }
     return real_socket(family, type, protocol);
 }
+// NOLINTEND(readability-inconsistent-declaration-parameter-name)
