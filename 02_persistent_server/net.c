@@ -176,7 +176,11 @@ bind_and_listen(const struct addrinfo *ai, const char **failed)
 /* Python: conn, addr = s.accept()
  * Waits for the next client. Returns its socket and writes its address
  * to `peer`, or returns -1 with errno set: EAGAIN when the socket is
- * non-blocking and nobody is waiting, otherwise after printing why. */
+ * non-blocking and nobody is waiting, otherwise after printing why.
+ * EINTR and the errors of the new connection are retried here; any
+ * other error is the server's own (EMFILE: out of descriptors), and
+ * would come back at once: the caller decides (stages 01 and 02 exit
+ * 1; stage 03 waits, see is_temporary_accept_error()). */
 int
 accept_client(int listen_fd, char *peer, size_t peer_size)
 {
@@ -243,10 +247,12 @@ is_new_connection_error(int err)
 
 /* Should a server wait and call accept() again after this error? Out
  * of file descriptors (EMFILE: this process's limit, see `ulimit -n`;
- * ENFILE: the whole system's) or of kernel memory (ENOBUFS, ENOMEM),
- * the server must neither retry at once (it would spin at full CPU:
- * the waiting client is still there) nor exit (it would drop every
- * client it has). These pass when clients leave. Stage 03 uses it. */
+ * ENFILE: the whole system's) or of kernel memory (ENOBUFS, ENOMEM), a
+ * server must never retry at once (it would spin at full CPU: the
+ * waiting client is still there). Stage 03's servers, which hold other
+ * clients, use it to wait until clients leave rather than exit and
+ * drop them all. The servers of stages 01 and 02 hold no other client:
+ * they log the error once and exit 1. */
 int
 is_temporary_accept_error(int err)
 {

@@ -40,6 +40,9 @@ main(int argc, char *argv[])
     for (;;) {
         char peer[ADDR_STR_SIZE];
         int client_fd = accept_client(listen_fd, peer, sizeof peer);
+        /* -1: not one client's error (accept_client() retries those)
+         * but the server's, such as EMFILE, which would come back at
+         * once: it is logged; stop, status 1. */
         if (client_fd < 0) {
             close(listen_fd);
             return 1;

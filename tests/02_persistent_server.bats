@@ -11,6 +11,8 @@
 load helpers
 load echo_checks
 STAGE_DIR="$TOP/02_persistent_server"
+ECHO_LOST_HINT="Does serve_client() send back fewer bytes than recv() \
+returned (a string's length, or a line), or stop before the client closes?"
 
 setup() {
     start_server "$STAGE_DIR/server" 0
@@ -51,6 +53,38 @@ echo_once() {
 # lab: echo
 @test "echo: a client that closes is logged 'disconnected'" {
     check_disconnect_logged
+}
+
+# lab: echo
+@test "echo: after the client's end of file, serve_client() returns (one 'disconnected')" {
+    check_returns_at_eof
+}
+
+# lab: echo
+@test "echo: 'PEER disconnected' is logged on stderr, at once" {
+    check_logs_on_stderr
+}
+
+# lab: echo
+@test "echo: a client that resets the connection: recv()'s error is logged" {
+    check_reset_is_recv_error
+}
+
+# lab: echo
+@test "echo: a client that closes before its echo is sent: send()'s error is logged" {
+    check_send_error_logged
+}
+
+# lab: echo
+@test "echo: short reads and writes, and EINTR: 64 KiB come back whole" {
+    check_short_io_echo 1 "serve_client(): send back exactly the bytes \
+that came with send_all() (one send() may take only part of them), and call \
+recv() again when it fails with EINTR."
+}
+
+# lab: echo
+@test "echo: a full buffer, then a reset (AddressSanitizer build): nothing written past the buffer, nothing leaked" {
+    check_echo_memory_asan
 }
 
 # lab: accept_loop
@@ -95,6 +129,34 @@ echo_once() {
         fail "the server keeps a file descriptor for every client:" \
             "$(fd_count "$SERVER_PID") open now, $baseline at the start." \
             "Close each client's socket once it is served."
+}
+
+# lab: accept_loop
+@test "after 20 resets the server's fd count is back at its baseline" {
+    local baseline i
+    baseline=$(fd_count "$SERVER_PID")
+    for i in $(seq 20); do
+        check_reset_is_recv_error >/dev/null 2>&1 || true
+    done
+    wait_until 5 log_reaches 20 ' error: ' ||
+        fail "20 clients reset their connections; the server logged" \
+            "$(log_count ' error: ') errors"
+    wait_until 5 server_fds_are "$baseline" ||
+        fail "after 20 clients reset their connections, the server has" \
+            "$(fd_count "$SERVER_PID") file descriptors open, $baseline at" \
+            "the start. Close each client's socket in main() once" \
+            "serve_client() returns, however the client ended (an error" \
+            "too, not only end of file)."
+}
+
+# lab: accept_loop
+@test "accept() out of file descriptors (EMFILE): logged once, and the server exits 1" {
+    check_accept_emfile
+}
+
+# lab: accept_loop
+@test "accept_loop: nothing allocated per client is left behind (AddressSanitizer build)" {
+    check_accept_loop_leaks_asan
 }
 
 # For wait_until, which runs it again and again (a "$(...)" among its
@@ -155,6 +217,25 @@ server_fds_are() {
 # lab: echo
 @test "1 MiB of random binary data is echoed byte for byte (client)" {
     check_binary_client
+}
+
+# lab: echo
+@test "client: short reads and writes: 64 KiB sent and read back whole" {
+    check_short_io_client
+}
+
+# lab: echo
+@test "client: a name that is ::1 (refused) then 127.0.0.1: the client tries the next address" {
+    check_client_tries_each_address
+}
+
+# lab: echo
+@test "client: the socket of an address that failed is closed before the next is tried" {
+    check_client_closes_failed_sockets
+}
+
+@test "send_all: alone, with short writes and EINTR, it sends every byte" {
+    check_send_all_alone
 }
 
 # lab: echo

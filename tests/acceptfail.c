@@ -16,6 +16,12 @@
  *     acceptfail: accept() of a connection fails with ENETUNREACH
  * Every later accept() passes through untouched.
  *
+ * With ACCEPTFAIL=EINTR it plays a signal instead: the first accept()
+ * waits until a client is there, then returns -1 with errno EINTR, as
+ * if a signal had come first, without taking the connection (the
+ * client waits in the queue for the next call), and says
+ *     acceptfail: accept() interrupted by a signal (EINTR)
+ *
  * Build and use (make test builds it):
  *     make tests/acceptfail.so
  *     LD_PRELOAD=$PWD/tests/acceptfail.so ./server 0
@@ -25,6 +31,7 @@
 #include <sys/socket.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +48,15 @@ typedef struct sockaddr *restrict sockaddr_arg;
 
 static atomic_int failed_once; /* 1 once the one failure has happened */
 
+/* Say what we did on stderr. A log line lost is no reason to change
+ * the test. */
+static void
+say(const char *message)
+{
+    ssize_t ignored = write(STDERR_FILENO, message, strlen(message));
+    (void)ignored;
+}
+
 int
 accept(int fd, sockaddr_arg addr, socklen_t *restrict addr_len)
 {
@@ -56,14 +72,25 @@ accept(int fd, sockaddr_arg addr, socklen_t *restrict addr_len)
         memcpy(&real_accept, &sym, sizeof sym);
     }
 
+    const char *mode = getenv("ACCEPTFAIL");
+    if (mode != NULL && strcmp(mode, "EINTR") == 0) {
+        if (atomic_exchange(&failed_once, 1) != 0)
+            return real_accept(fd, addr, addr_len);
+        struct pollfd listener = {.fd = fd, .events = POLLIN};
+        int ready;
+        do
+            ready = poll(&listener, 1, -1);
+        while (ready < 0 && errno == EINTR);
+        say("acceptfail: accept() interrupted by a signal (EINTR)\n");
+        errno = EINTR;
+        return -1;
+    }
+
     int client_fd = real_accept(fd, addr, addr_len);
     if (client_fd < 0 || atomic_exchange(&failed_once, 1) != 0)
         return client_fd;
 
-    static const char message[] =
-        "acceptfail: accept() of a connection fails with ENETUNREACH\n";
-    ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
-    (void)ignored; /* a log line lost is no reason to change the test */
+    say("acceptfail: accept() of a connection fails with ENETUNREACH\n");
     close(client_fd);
     errno = ENETUNREACH;
     return -1;

@@ -8,6 +8,13 @@
 
 SERVER_NAME=${SERVER_NAME:-server}
 
+# What echo_via_devtcp says when bytes are lost: a stage sets
+# ECHO_LOST_HINT to the likely mistakes of its own lesson.
+POLL_ECHO_LOST_HINT="Does the server drop the part of an echo that send() did not \
+take (a poll() server must keep it, and send it at POLLOUT)? Or leave bytes \
+unread and wait for more (as an edge-triggered epoll loop that reads once per \
+wakeup does)?"
+
 # echo_via_devtcp HOST PORT IN OUT: send the file IN over a raw
 # connection (bash's /dev/tcp, not our client) and read the echo into
 # OUT. The writer runs in the background: the server echoes while we
@@ -20,10 +27,7 @@ echo_via_devtcp() {
     writer=$!
     with_timeout 10 head -c "$size" <&"$TCP_FD" >"$4" ||
         fail "sent $size bytes; $(wc -c <"$4") came back in $(scaled 10) s." \
-            "Does the server drop the part of an echo that send() did not" \
-            "take (a poll() server must keep it, and send it at POLLOUT)?" \
-            "Or leave bytes unread and wait for more (as an edge-triggered" \
-            "epoll loop that reads once per wakeup does)?"
+            "${ECHO_LOST_HINT:-$POLL_ECHO_LOST_HINT}"
     wait "$writer"
     tcp_close "$TCP_FD"
 }
@@ -142,7 +146,9 @@ check_disconnect_logged() {
         fail "the client closed its end, and the server logged no" \
             "'PEER disconnected': recv() returning 0 means the client has" \
             "closed, and serve_client() must return then. (A loop that" \
-            "goes on calling recv() gets 0 for ever, at full CPU.)"
+            "goes on calling recv() gets 0 for ever, at full CPU.) Or is" \
+            "the line printed to stdout? It is buffered, and shows only when" \
+            "the server exits: log on stderr."
 }
 
 check_usage_errors() {
@@ -474,4 +480,408 @@ check_accept_error_retried() {
             "the new connection's, not the listener's: accept(2) says to" \
             "retry it like EAGAIN"
     tcp_close "$TCP_FD"
+}
+
+### The echo lab's checks (stages 01 and 02): each names the helper at
+### fault, so that a mistake costs the part it was made in.
+
+# build_harness [SANITIZER]: build tests/net_harness.c with the stage's
+# net.c (the student's, in a lab), with -fsanitize=SANITIZER if given;
+# sets HARNESS. Fails when the compiler cannot (no sanitizer runtime).
+build_harness() {
+    local flags=(-O1 -g)
+    [ -z "${1:-}" ] || flags+=(-fsanitize="$1" -fno-omit-frame-pointer)
+    HARNESS="$BATS_TEST_TMPDIR/net_harness${1:+_$1}"
+    "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L "${flags[@]}" \
+        -I "$STAGE_DIR" -o "$HARNESS" "$TOP/tests/net_harness.c" \
+        "$STAGE_DIR/net.c" 2>"$BATS_TEST_TMPDIR/harness.err"
+}
+
+# check_send_all_alone: send_all() alone, under the short-I/O shim, on
+# a Unix stream socket pair (tests/net_harness.c): 64 KiB must reach
+# the other end whole, and send_all() return 0.
+check_send_all_alone() {
+    _need_shortio
+    build_harness ||
+        fail "tests/net_harness.c did not build with net.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")" || return 1
+    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
+    local status=0
+    with_timeout 20 env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100 \
+        "$HARNESS" send_all <"$BATS_TEST_TMPDIR/in" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
+    [ "$status" -eq 0 ] ||
+        fail "send_all() alone, with short writes and EINTR, returned -1" \
+            "or did not return (exit $status:" \
+            "$(head -c 200 "$BATS_TEST_TMPDIR/err"))." "$SHORT_IO_HINT" ||
+        return 1
+    _same_echo "what send_all() alone delivered" "$SHORT_IO_HINT"
+}
+
+# check_short_writes_blame: the server under the shim (reads and
+# writes cut short, EINTR), 64 KiB must come back whole; when not, say
+# whether send_all() alone works, and so whether serve_client() is at
+# fault (it calls send() itself, or does not retry recv() on EINTR).
+check_short_writes_blame() {
+    _need_shortio
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100)
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
+    echo_via_devtcp 127.0.0.1 "$SERVER_PORT" "$BATS_TEST_TMPDIR/in" \
+        "$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+    cmp -s "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" && return 0
+    if (BATS_TEST_TMPDIR=$BATS_TEST_TMPDIR/alone && mkdir "$BATS_TEST_TMPDIR" &&
+        check_send_all_alone) >/dev/null 2>&1; then
+        _same_echo "the server's echo" "send_all() alone sends every byte \
+(test 'send_all: alone ...'): the bytes are lost in serve_client(). Does it \
+call send() itself instead of send_all()? Does it give up when recv() fails \
+with EINTR, instead of calling recv() again?"
+    else
+        _same_echo "the server's echo" "$SHORT_IO_HINT"
+    fi
+}
+
+# check_short_io_echo WRITES HINT: the server under the shim, its reads
+# cut short and failing with EINTR now and then, its writes too when
+# WRITES is 1 (0: sends untouched, for a stage whose send_all() is the
+# student's next part). 64 KiB must come back whole.
+check_short_io_echo() {
+    _need_shortio
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100
+        SHORTIO_WRITES="$1")
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
+    echo_via_devtcp 127.0.0.1 "$SERVER_PORT" "$BATS_TEST_TMPDIR/in" \
+        "$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+    _same_echo "the server's echo" "$2$(_logged_note ' error: ')"
+}
+
+# _logged_note REGEX: the first line of the server's log matching REGEX,
+# as " (its log: '...')", to end a message with; nothing when none.
+_logged_note() {
+    local said
+    said=$(grep -m 1 -E -- "$1" "$SERVER_LOG" 2>/dev/null) || return 0
+    printf " (its log: '%s')" "$said"
+}
+
+# check_echo_memory_asan: serve_client() alone (tests/net_harness.c
+# serve_one), built with AddressSanitizer: a first recv() that fills the
+# whole buffer (the server is stopped while 32 KiB wait for it), then a
+# reset. Nothing may be written past the buffer, and nothing allocated
+# for the client may be left when the server exits.
+check_echo_memory_asan() {
+    build_harness address ||
+        skip "the compiler cannot build with -fsanitize=address here"
+    local _server_wrapper=(env
+        ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0)
+    start_server "$HARNESS" serve_one
+    local byte
+    random_file "$BATS_TEST_TMPDIR/chunk" $((32 * 1024))
+    kill -STOP "$SERVER_PID"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
+    kill -CONT "$SERVER_PID"
+    read -r -N 1 -t "$(scaled 10)" byte <&"$TCP_FD" || true
+    tcp_close "$TCP_FD" # unread echo: a reset
+    wait_for_exit "$SERVER_PID" 10 || return 1
+    grep -q 'LeakSanitizer: detected memory leaks' "$SERVER_LOG" &&
+        fail "memory allocated for the client was never freed: after a" \
+            "reset, serve_client() returned without free(). Free it on every" \
+            "way out (an error too, not only end of file), or use a buffer" \
+            "on the stack."
+    if grep -q 'AddressSanitizer' "$SERVER_LOG"; then
+        grep -Eq 'WRITE of size|stack-buffer-overflow' "$SERVER_LOG" &&
+            fail "serve_client() wrote past the end of its buffer when" \
+                "recv() filled it (AddressSanitizer:" \
+                "'$(grep -m 1 -o 'AddressSanitizer: [a-z-]*' "$SERVER_LOG")')." \
+                "The likely mistake: buf[n] = '\\0' after recv() of sizeof buf" \
+                "bytes, a habit from strings. The echo sends exactly the n" \
+                "bytes that came and needs no NUL. (Or recv() asks for more" \
+                "than the buffer holds.)"
+        fail "serve_client(), built with AddressSanitizer, broke memory:" \
+            "$(grep -m 1 'AddressSanitizer' "$SERVER_LOG")"
+    fi
+    [ "$EXIT_STATUS" -eq 0 ] ||
+        fail "serve_client() alone (tests/net_harness.c serve_one) exited" \
+            "$EXIT_STATUS after a full buffer and a reset: $(tail -n 3 "$SERVER_LOG")"
+}
+
+# check_reset_is_recv_error: a client reads part of its echo and closes
+# with the rest unread: the kernel sends a reset (RST). The server has
+# sent the whole echo and waits in recv(), so recv() is what fails
+# (ECONNRESET): the log must say "PEER error: recv: ...". A server that
+# hands recv()'s -1 on to send_all() logs "error: send: Bad address".
+check_reset_is_recv_error() {
+    local got
+    tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+    printf 'hello\n' >&"$TCP_FD"
+    # bash reads a socket a byte at a time: the '\n' stays unread.
+    read -r -N 5 -t "$(scaled 5)" got <&"$TCP_FD" ||
+        fail "no echo of 'hello'$(stub_note)" || return 1
+    tcp_close "$TCP_FD"
+    wait_until 5 log_reaches 1 ' error: ' ||
+        fail "a client reset its connection (it closed with its echo" \
+            "unread), and the server logged no 'PEER error: recv: ...'." \
+            "recv() fails then (ECONNRESET): log it on stderr and return" \
+            "from serve_client()." || return 1
+    log_reaches 1 ' error: recv: ' ||
+        fail "a reset must show as recv()'s failure ('PEER error: recv:" \
+            "Connection reset by peer'); the log says" \
+            "'$(grep -m 1 ' error: ' "$SERVER_LOG")'. Does serve_client()" \
+            "go on to send() when recv() returned -1? Check n < 0 before" \
+            "sending n bytes."
+}
+
+# check_returns_at_eof: after its client's end of file (recv() == 0),
+# serve_client() logs one "disconnected" and returns: the server then
+# exits (stage 01, or stage 02 with its loop still a stub) or waits,
+# asleep, in accept(). A loop that goes on after recv() returned 0 gets
+# 0 for ever, at full CPU.
+check_returns_at_eof() {
+    check_disconnect_logged || return 1
+    wait_until 5 _done_with_client ||
+        fail "the client has left ('disconnected' is logged), and the" \
+            "server is still busy 5 s later (state $(proc_state "$SERVER_PID")):" \
+            "serve_client() must return when recv() returns 0, not go on" \
+            "calling recv()" || return 1
+    [ "$(log_count ' disconnected$')" -eq 1 ] ||
+        fail "one client left, and the server logged 'disconnected'" \
+            "$(log_count ' disconnected$') times: after recv() returned 0," \
+            "serve_client() went on (continue?) instead of returning"
+}
+
+_done_with_client() {
+    is_gone "$SERVER_PID" || [ "$(log_count ' disconnected$')" -gt 1 ] ||
+        _server_asleep
+}
+
+# check_logs_on_stderr: the server's "PEER disconnected" comes on
+# stderr, at once. On stdout, to a file or a pipe, printf()'s line waits
+# in a buffer until the server exits: a stage-02 server never does.
+check_logs_on_stderr() {
+    local err="$BATS_TEST_TMPDIR/server.stderr" line
+    local _server_wrapper=(sh -c 'exec "$@" 2>"$0"' "$err")
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+    printf 'bye\n' >&"$TCP_FD"
+    read -r -t "$(scaled 5)" line <&"$TCP_FD" ||
+        fail "no echo of 'bye'$(stub_note)" || return 1
+    tcp_close "$TCP_FD"
+    wait_until 5 grep -q ' disconnected$' "$err" && return 0
+    wait_until 1 is_gone "$SERVER_PID" || true
+    grep -q ' disconnected$' "$SERVER_LOG" &&
+        fail "'PEER disconnected' came on stdout, not stderr. stdout to a" \
+            "file or a pipe is buffered: its lines show only when the" \
+            "buffer fills or the server exits, and a server that serves" \
+            "client after client never exits. Log with fprintf(stderr, ...)."
+    fail "the client closed, and no 'PEER disconnected' came on the" \
+        "server's stderr within $(scaled 5) s. (printf() to stdout is" \
+        "buffered: log with fprintf(stderr, ...).)$(stub_note)"
+}
+
+# check_send_error_logged: the server must send() to a client that has
+# closed (see provoke_epipe): send_all() fails, and the log must say
+# "PEER error: send: ...". A server that ignores send_all()'s -1 goes
+# on to recv() as if nothing had happened.
+check_send_error_logged() {
+    provoke_epipe || return 1
+    log_reaches 1 ' error: send: ' ||
+        fail "send() to a client that had closed failed, and the log has" \
+            "no 'PEER error: send: ...' (it says" \
+            "'$(grep -m 1 ' error: ' "$SERVER_LOG")'). Check what" \
+            "send_all() returns: on -1, log the error and return from" \
+            "serve_client()."
+}
+
+# check_accept_emfile: out of file descriptors (EMFILE), accept()
+# fails, and fails again at once if called again (Linux takes the new
+# descriptor's number before it waits for a client). That is not the
+# new connection's error: accept_client() logs "PROGRAM: accept: Too
+# many open files" once and returns -1, and the server exits 1. A
+# server that calls accept() again at once spins at full CPU and fills
+# its log. The server is started with a limit of 4: fds 0-2 and its
+# listening socket.
+check_accept_emfile() {
+    skip_under valgrind "valgrind itself needs descriptors under so low a limit"
+    command -v prlimit >/dev/null || skip "prlimit(1) is not installed"
+    start_server --nofile 4 "$STAGE_DIR/$SERVER_NAME" 0
+    local lines
+    wait_until 5 _gone_or_flooding || true
+    lines=$(log_count ': accept: ')
+    if is_running "$SERVER_PID"; then
+        if ((lines > 1)); then
+            fail "accept() failed with EMFILE (Too many open files), and" \
+                "was called again at once: $lines 'accept:' lines so far," \
+                "at full CPU, and every retry fails the same. Only an" \
+                "error of the new connection (is_new_connection_error()," \
+                "EINTR) is retried: log any other once, return -1, and the" \
+                "server exits 1."
+        fi
+        fail "the server, out of file descriptors (a limit of 4: fds 0-2" \
+            "and its listener), still runs $(scaled 5) s later ($lines" \
+            "'accept:' lines in its log). accept() fails with EMFILE: only" \
+            "an error of the new connection is retried; log any other once," \
+            "return -1, and the server exits 1."
+    fi
+    wait_for_exit "$SERVER_PID" 1
+    ((lines >= 1)) ||
+        fail "accept() failed with EMFILE, and the log has no" \
+            "'server: accept: Too many open files' line" || return 1
+    log_reaches 1 ': accept: Too many open files' ||
+        fail "accept() failed with EMFILE; the log says" \
+            "'$(grep -m 1 ': accept: ' "$SERVER_LOG")'" || return 1
+    ((lines == 1)) ||
+        fail "accept()'s failure was logged $lines times, not once" || return 1
+    [ "$EXIT_STATUS" -eq 1 ] ||
+        fail "accept() failed with EMFILE and the server exited" \
+            "$EXIT_STATUS, not 1: a failure to serve is an error (exit 1)," \
+            "not a normal end (break, or return 0?)"
+}
+
+_gone_or_flooding() {
+    is_gone "$SERVER_PID" || log_reaches 50 ': accept: '
+}
+
+# check_accept_eintr_retried: accept() interrupted by a signal (EINTR,
+# tests/acceptfail.so with ACCEPTFAIL=EINTR) is called again: the
+# client that waits is accepted, and nothing is logged about it.
+check_accept_eintr_retried() {
+    local shim="$TOP/tests/acceptfail.so"
+    [ -f "$shim" ] ||
+        fail "tests/acceptfail.so is not built: make test builds it" ||
+        return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=EINTR \
+        "$STAGE_DIR/$SERVER_NAME" 0
+    tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+    wait_until 5 log_reaches 1 '^acceptfail: ' ||
+        fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||
+        return 1
+    wait_until 5 log_reaches 1 ' connected$' ||
+        fail "accept() failed with EINTR (a signal came while it waited)," \
+            "and the waiting client was never accepted$(_logged_note \
+                ': accept: '). EINTR is no error: call accept() again."
+    tcp_close "$TCP_FD"
+}
+
+# The client's connect loop, against a name that resolves to ::1 and
+# then 127.0.0.1 (a private /etc/hosts, bind-mounted in a user and
+# mount namespace of the client's own: "${WITH_HOSTS[@]}" CMD...),
+# while the server listens on IPv4 alone (tests/ipv4only.so takes IPv6
+# away from it): ::1 refuses, 127.0.0.1 serves. Skips where namespaces
+# or ::1 are missing.
+BOTH_NAME=sockstep-both
+
+_need_both_name() {
+    have_ipv6 || skip "this system has no IPv6 loopback (::1)"
+    command -v unshare >/dev/null || skip "unshare(1) is not installed"
+    [ -f "$TOP/tests/ipv4only.so" ] ||
+        fail "tests/ipv4only.so is not built: make test builds it" ||
+        return 1
+    HOSTS_FILE="$BATS_TEST_TMPDIR/hosts"
+    printf '::1 %s\n127.0.0.1 %s\n' "$BOTH_NAME" "$BOTH_NAME" >"$HOSTS_FILE"
+    WITH_HOSTS=(unshare -rm sh -c 'mount --bind "$0" /etc/hosts && exec "$@"'
+        "$HOSTS_FILE")
+    local first
+    first=$("${WITH_HOSTS[@]}" getent ahosts "$BOTH_NAME" 2>/dev/null) ||
+        skip "no private /etc/hosts: unshare -rm (user and mount" \
+            "namespaces) is not allowed here"
+    [ "${first%% *}" = ::1 ] ||
+        skip "getaddrinfo() here puts ${first%% *} first, not ::1"
+}
+
+_start_ipv4_only_server() {
+    local _server_wrapper=(env LD_PRELOAD="$TOP/tests/ipv4only.so")
+    start_server "$STAGE_DIR/$SERVER_NAME" 0 || return 1
+    grep -q '^listening on 0\.0\.0\.0:' "$SERVER_LOG" ||
+        fail "tests/ipv4only.so did not bite: $(head -n 1 "$SERVER_LOG")"
+}
+
+check_client_tries_each_address() {
+    _need_both_name || return 1
+    _start_ipv4_only_server || return 1
+    run with_timeout 10 "${WITH_HOSTS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" "$BOTH_NAME" "$SERVER_PORT" <<<"hi"
+    [ "$status" -eq 0 ] && [ "$output" = hi ] ||
+        fail "$BOTH_NAME is ::1, refused (the server listens on IPv4" \
+            "only), then 127.0.0.1, served; the client exited $status:" \
+            "'$output'. connect_to() must try the next address when" \
+            "connect() fails: does its loop stop after the first?"
+}
+
+# The same name, with the client allowed one descriptor beyond fds
+# 0-2: the socket of the refused ::1 must be closed before 127.0.0.1's
+# is opened, or socket() fails with EMFILE.
+check_client_closes_failed_sockets() {
+    skip_under valgrind "valgrind keeps descriptors of its own"
+    _need_both_name || return 1
+    _start_ipv4_only_server || return 1
+    run with_timeout 10 "${WITH_HOSTS[@]}" sh -c \
+        'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && exec prlimit --nofile=4:4 "$@"' \
+        sh "${_client_wrapper[@]}" "$STAGE_DIR/client" "$BOTH_NAME" \
+        "$SERVER_PORT" <<<"hi"
+    [ "$status" -eq 0 ] && [ "$output" = hi ] ||
+        fail "with one descriptor to spare (fds 0-2 open, a limit of 4)," \
+            "the client could not connect to $BOTH_NAME (::1 refused," \
+            "then 127.0.0.1): exit $status, '$output'. Close the socket of" \
+            "an address that failed before trying the next: each one" \
+            "left open is a descriptor lost."
+}
+
+# check_accept_loop_leaks_asan: the stage's whole server, built with
+# AddressSanitizer, serves 3 clients; then its descriptor limit is
+# lowered (prlimit) to the descriptors it holds, so that, after a 4th
+# client, accept() fails with EMFILE and the server exits 1. At exit,
+# LeakSanitizer reports memory allocated per client and never freed.
+check_accept_loop_leaks_asan() {
+    skip_under valgrind "valgrind and AddressSanitizer do not mix"
+    command -v prlimit >/dev/null || skip "prlimit(1) is not installed"
+    local server="$BATS_TEST_TMPDIR/${SERVER_NAME}_asan" i line lowest
+    "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g \
+        -fsanitize=address -fno-omit-frame-pointer -o "$server" \
+        "$STAGE_DIR/$SERVER_NAME.c" "$STAGE_DIR/net.c" 2>/dev/null ||
+        skip "the compiler cannot build with -fsanitize=address here"
+    local _server_wrapper=(env ASAN_OPTIONS=detect_leaks=1)
+    start_server "$server" 0
+    for i in 1 2 3 4; do
+        if ((i == 4)); then
+            # Asleep in accept(), which holds the next descriptor
+            # already: the limit bites at the accept() after this one.
+            wait_until 5 _server_asleep || true
+            lowest=$(_lowest_free_fd "$SERVER_PID")
+            prlimit --pid "$SERVER_PID" --nofile="$lowest:$lowest" ||
+                fail "prlimit could not lower the server's limit" || return 1
+        fi
+        tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+        printf 'client %s\n' "$i" >&"$TCP_FD"
+        read -r -t "$(scaled 5)" line <&"$TCP_FD" ||
+            fail "no echo for client $i" || return 1
+        tcp_close "$TCP_FD"
+        wait_until 5 log_reaches "$i" ' disconnected$' ||
+            fail "client $i left, and the server logged no 'disconnected'" ||
+            return 1
+    done
+    wait_for_exit "$SERVER_PID" 10 || return 1
+    grep -q 'LeakSanitizer: detected memory leaks' "$SERVER_LOG" &&
+        fail "memory allocated for each client was never freed" \
+            "(LeakSanitizer, when the server exited after 4 clients:" \
+            "'$(grep -m 1 'SUMMARY' "$SERVER_LOG")', allocated at" \
+            "'$(grep -m 1 -E '#1 ' "$SERVER_LOG" | sed 's/^ *#1 0x[0-9a-f]* //')')." \
+            "Free what the loop allocates for a client once it is served," \
+            "or keep it on the stack."
+    log_reaches 1 ': accept: Too many open files' ||
+        fail "the server, its descriptor limit lowered, did not stop with" \
+            "'accept: Too many open files': $(tail -n 2 "$SERVER_LOG")"
+}
+
+# _lowest_free_fd PID: the number the process's next descriptor gets.
+_lowest_free_fd() {
+    local fd n=0
+    local -A open=()
+    for fd in "/proc/$1/fd/"*; do
+        open[${fd##*/}]=1
+    done
+    while [ -n "${open[$n]:-}" ]; do
+        n=$((n + 1))
+    done
+    echo "$n"
 }

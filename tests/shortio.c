@@ -28,6 +28,9 @@
  *                          EINTR (default 4; 0 means never)
  *     SHORTIO_SEED         seed of the chunk sizes (default 1): a run is
  *                          repeatable, thread by thread
+ *     SHORTIO_WRITES       0: leave every write untouched, cut reads
+ *                          only (default 1: both), to test a reader
+ *                          alone
  */
 #define _GNU_SOURCE /* RTLD_NEXT, from dlfcn.h */
 #include <sys/types.h>
@@ -90,6 +93,7 @@ static ssize_t (*real_sendfile64)(int, int, off64_t *, size_t);
 static unsigned max_bytes = DEFAULT_MAX_BYTES;
 static unsigned eintr_every = DEFAULT_EINTR_EVERY;
 static uint32_t seed = 1;
+static unsigned cut_writes = 1;
 
 /* Point *real (a function pointer) at the C library's function `name`.
  * dlsym() returns a void *, which POSIX (not ISO C) lets us turn into a
@@ -146,6 +150,7 @@ shortio_init(void)
         max_bytes = 1;
     eintr_every = env_number("SHORTIO_EINTR_EVERY", DEFAULT_EINTR_EVERY);
     seed = env_number("SHORTIO_SEED", 1);
+    cut_writes = env_number("SHORTIO_WRITES", 1);
 }
 
 /*** Deciding ***/
@@ -251,7 +256,7 @@ read(int fd, void *buf, size_t len)
 ssize_t
 write(int fd, const void *buf, size_t len)
 {
-    if (len == 0 || !is_stream_socket(fd))
+    if (!cut_writes || len == 0 || !is_stream_socket(fd))
         return real_write(fd, buf, len);
     no_nagle(fd);
     if (interrupt_now(fd, 0))
@@ -272,7 +277,7 @@ recv(int fd, void *buf, size_t len, int flags)
 ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
-    if (len == 0 || !is_stream_socket(fd))
+    if (!cut_writes || len == 0 || !is_stream_socket(fd))
         return real_send(fd, buf, len, flags);
     no_nagle(fd);
     if (interrupt_now(fd, flags))
@@ -295,7 +300,7 @@ ssize_t
 sendto(int fd, const void *buf, size_t len, int flags, const_sockaddr_arg addr,
        socklen_t addr_len)
 {
-    if (len == 0 || !is_stream_socket(fd))
+    if (!cut_writes || len == 0 || !is_stream_socket(fd))
         return real_sendto(fd, buf, len, flags, addr, addr_len);
     no_nagle(fd);
     if (interrupt_now(fd, flags))
@@ -336,7 +341,7 @@ readv(int fd, const struct iovec *iov, int count)
 ssize_t
 writev(int fd, const struct iovec *iov, int count)
 {
-    if (!is_stream_socket(fd))
+    if (!cut_writes || !is_stream_socket(fd))
         return real_writev(fd, iov, count);
     struct iovec one = first_chunk(iov, count);
     if (one.iov_len == 0)
@@ -372,7 +377,7 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    if (!is_stream_socket(fd))
+    if (!cut_writes || !is_stream_socket(fd))
         return real_sendmsg(fd, msg, flags);
     struct iovec one = first_chunk(msg->msg_iov, (int)msg->msg_iovlen);
     if (one.iov_len == 0)
@@ -391,7 +396,7 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 ssize_t
 sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
-    if (count == 0 || !is_stream_socket(out_fd))
+    if (!cut_writes || count == 0 || !is_stream_socket(out_fd))
         return real_sendfile(out_fd, in_fd, offset, count);
     no_nagle(out_fd);
     if (interrupt_now(out_fd, 0))
@@ -408,7 +413,7 @@ splice(int in_fd, off64_t *in_off, int out_fd, off64_t *out_off, size_t len,
        unsigned int flags)
 {
     int sock = is_stream_socket(in_fd) ? in_fd : out_fd;
-    if (len == 0 || !is_stream_socket(sock))
+    if (len == 0 || !is_stream_socket(sock) || (sock == out_fd && !cut_writes))
         return real_splice(in_fd, in_off, out_fd, out_off, len, flags);
     if (sock == out_fd)
         no_nagle(sock);
@@ -423,7 +428,7 @@ splice(int in_fd, off64_t *in_off, int out_fd, off64_t *out_off, size_t len,
 ssize_t
 sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
 {
-    if (count == 0 || !is_stream_socket(out_fd))
+    if (!cut_writes || count == 0 || !is_stream_socket(out_fd))
         return real_sendfile64(out_fd, in_fd, offset, count);
     no_nagle(out_fd);
     if (interrupt_now(out_fd, 0))

@@ -8,8 +8,10 @@
  *     again. Failing with an error of the new connection, not of the
  *     listener (is_new_connection_error() says which): log
  *     "PROGRAM: accept: REASON" and call it again.
- *   - Any other failure: log "PROGRAM: accept: REASON" (strerror),
- *     except for EAGAIN and EWOULDBLOCK, and return -1, errno set.
+ *   - Any other failure (EMFILE: out of file descriptors, ENOBUFS...):
+ *     log "PROGRAM: accept: REASON" once (not for EAGAIN and
+ *     EWOULDBLOCK) and return -1, errno set; the server then exits 1.
+ *     Calling accept() again would fail the same way, at full CPU.
  *   (PROGRAM is program_name: "server". REASON is strerror(errno).)
  * Python: conn, addr = s.accept() */
 (void)listen_fd;

@@ -1,9 +1,11 @@
 /* TODO (part 2, echo): echo every byte the client sends until it
  * closes the connection.
  *   - recv() into a buffer of BUF_SIZE bytes, and send back exactly the
- *     bytes that came, with send_all(). Any bytes: NUL included, not
- *     only lines. One recv() may return part of what the client sent, or
- *     several of its sends together: never assume more.
+ *     bytes that came, with send_all() (part 3 makes it loop; never
+ *     send() here). Any bytes: NUL included, not only lines (no '\0' is
+ *     added: the buffer may be full). One recv() may return part of
+ *     what the client sent, or several of its sends together: never
+ *     assume more.
  *   - recv() returning 0 means the client closed: log "PEER
  *     disconnected" on stderr and return.
  *   - recv() failing with EINTR: call it again.

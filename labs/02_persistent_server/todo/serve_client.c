@@ -1,9 +1,10 @@
 /* TODO (part 1, echo): echo every byte the client sends until it
  * closes the connection.
  *   - recv() into a buffer of BUF_SIZE bytes, and send back exactly the
- *     bytes that came, with send_all(). Any bytes: NUL included, not
- *     only lines. One recv() may return part of what the client sent, or
- *     several of its sends together: never assume more.
+ *     bytes that came, with send_all(): one send() may take only part.
+ *     Any bytes: NUL included, not only lines (no '\0' is added: the
+ *     buffer may be full). One recv() may return part of what the
+ *     client sent, or several of its sends together: never assume more.
  *   - recv() returning 0 means the client closed: log "PEER
  *     disconnected" on stderr and return. Returning is the lesson of
  *     this stage: only then can main() accept the next client.
