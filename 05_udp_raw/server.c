@@ -6,8 +6,8 @@
  * accept(), no connection and no per-client anything. One socket
  * serves everybody: recvfrom() returns one whole datagram together with
  * the address it came from, and sendto() sends the echo to that
- * address. Compare main() with 01_echo/server.c and net.c's
- * serve_client().
+ * address. Compare main() with 01_echo/server.c's main() and
+ * 01_echo/net.c's serve_client() (this stage's net.c has none).
  *
  * The log has one line per datagram, the format the tests read:
  *     PEER sent N bytes: "PAYLOAD"
