@@ -1277,3 +1277,37 @@ netns_has_ipv6() {
             "no copy for \"y\" from another peer: the last datagram and its" \
             "peer must both match" "$(tail -n 20 "$SERVER_LOG")"
 }
+
+### rawudp -n: what IP_HDRINCL changes ###
+
+# Without IP_HDRINCL (a raw UDP socket), the kernel writes its own IPv4
+# header in front of ours: 20 bytes more, protocol 17, and our header
+# after it as data. The receiving UDP reads our IPv4 header as its UDP
+# header, so the server logs nothing. In a namespace of its own, where
+# no other UDP packet comes by.
+@test "rawudp -n: without IP_HDRINCL the kernel's header comes first, ours after it, and the server logs nothing" {
+    new_netns
+    start_netns_server
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/rawudp" -n -s 4242 127.0.0.1 "$SERVER_PORT" "forged hello"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    [[ "$output" == *"sent 40 bytes to 127.0.0.1 without IP_HDRINCL"* ]] ||
+        fail "$output"
+    [[ "$output" == *"arrived, 60 bytes: the kernel's IPv4 header (20 bytes, protocol 17), then all of ours:"* ]] ||
+        fail "the packet did not come back 20 bytes longer: is IP_HDRINCL" \
+            "really off, on a socket of protocol IPPROTO_UDP?" "$output"
+    # The kernel's header says 60 bytes (0x3c); ours, 40 (0x28), follows.
+    [[ "$output" =~ $'\n'"0000  45 00 00 3c " ]] && [[ "$output" =~ $'\n'"0010  7f 00 00 01 45 00 00 28 " ]] ||
+        fail "expected the kernel's header (total length 60), then ours" \
+            "(total length 40) at byte 20: $output"
+
+    # A datagram sent the usual way comes after: once the server has
+    # logged it, it would have logged the first too.
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/rawudp" -s 4343 127.0.0.1 "$SERVER_PORT" "after"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    wait_until 5 log_reaches 1 ':4343 sent 5 bytes: "after"$'
+    [ "$(log_count ' sent ')" -eq 1 ] ||
+        fail "without IP_HDRINCL the server must hear nothing of the first" \
+            "packet" "$(tail -n 20 "$SERVER_LOG")"
+}
