@@ -254,7 +254,7 @@ open_udp_server(const char *port)
  * one piece, even when another program writes to the same file. (The
  * first version printed it through stdio piece by piece, a call per
  * byte of payload, and echoed half as many datagrams a second:
- * 05_udp_raw/README.md, "Measured".) */
+ * 05_udp_raw/NOTES.md, "Measured".) */
 static void
 log_datagram(const struct sockaddr *peer, socklen_t peer_len, const char *data,
              size_t len)
