@@ -1,7 +1,10 @@
 /*
  * 05_udp_raw/rawudp.c - a UDP datagram built by hand, IPv4 header and
  * all, and sent through a raw socket with IP_HDRINCL: the kernel sends
- * our bytes as they are, so the source port can be any we like.
+ * our header instead of writing its own, so the source port can be any
+ * we like. (Linux still fills in a few of its fields: the total length
+ * and the header checksum always, the id and the source address when
+ * they are 0; see build_ipv4() and raw(7).)
  *
  * Every UDP program so far let the kernel write the headers. This one
  * writes them itself, field by field (packet.h draws them), with both
@@ -15,7 +18,12 @@
  * packet is built (inside out), and main(), which opens the raw
  * socket first and gives up root at once.
  *
- * Run:   sudo ./rawudp [-s SOURCE_PORT] [HOST [PORT [MESSAGE]]]
+ * -n shows what IP_HDRINCL is for by leaving it off: the same bytes go
+ * through a raw UDP socket, the kernel writes its own IPv4 header in
+ * front of ours, and show_what_arrived() prints the packet as it came
+ * back (to this host only): two IPv4 headers. The server logs nothing.
+ *
+ * Run:   sudo ./rawudp [-n] [-s SOURCE_PORT] [HOST [PORT [MESSAGE]]]
  *        (default: source port 4242, to 127.0.0.1 port 9005)
  * Exit status: 0 sent, 1 on an error, 2 on a usage error, 77 if the
  * system does not let us open a raw socket.
@@ -41,6 +49,7 @@
 #define TTL 64 /* hops before a router drops the packet: a common default */
 #define HEADERS_SIZE (sizeof(struct ipv4_header) + sizeof(struct udp_header))
 #define MESSAGE_MAX (65535 - HEADERS_SIZE) /* IPv4's total length: 16 bits */
+#define ARRIVAL_WAIT_S 1.0 /* how long -n waits to see its packet come back */
 
 const char program_name[] = "rawudp";
 
@@ -48,13 +57,16 @@ struct datagram {
     const char *host, *message;
     uint16_t source_port, destination_port;
     struct sockaddr_in source, destination;
+    int header_included; /* IP_HDRINCL on; -n turns it off */
 };
 
 static void parse_args(int argc, char *argv[], struct datagram *d);
-static int open_raw_socket(int *fd);
+static int open_raw_socket(int *fd, int header_included);
 static int find_source_address(struct datagram *d);
 static size_t build_packet(const struct datagram *d, unsigned char *packet);
 static void describe_packet(const unsigned char *packet, size_t len);
+static void print_hex(const unsigned char *bytes, size_t len);
+static int show_what_arrived(int fd, const unsigned char *packet, size_t len);
 
 int
 main(int argc, char *argv[])
@@ -66,7 +78,7 @@ main(int argc, char *argv[])
     /* Hold root as briefly as possible: open the socket, then give root
      * up, before reading a single name. */
     int fd;
-    int status = open_raw_socket(&fd);
+    int status = open_raw_socket(&fd, d.header_included);
     if (status != 0)
         return status;
     if (drop_privileges() < 0 || resolve_ipv4(d.host, &d.destination) < 0 ||
@@ -79,17 +91,23 @@ main(int argc, char *argv[])
 
     /* Python: s.sendto(packet, (host, 0))
      * The address only tells the kernel where to route the packet; what
-     * goes out is exactly our bytes. (Linux fills in a few IPv4 fields
-     * itself even so: see the README.) */
+     * goes out is our header and data, with the few IPv4 fields Linux
+     * fills in (see build_ipv4()). */
     if (sendto(fd, packet, len, 0, (struct sockaddr *)&d.destination,
                sizeof d.destination) < 0) {
         fprintf(stderr, "rawudp: sendto: %s\n", strerror(errno));
         return 1;
     }
-    printf("sent %zu bytes to %s port %u, from port %u\n", len, d.host,
-           (unsigned)d.destination_port, (unsigned)d.source_port);
+    if (d.header_included)
+        printf("sent %zu bytes to %s port %u, from port %u\n", len, d.host,
+               (unsigned)d.destination_port, (unsigned)d.source_port);
+    else
+        printf("sent %zu bytes to %s without IP_HDRINCL: the kernel writes "
+               "its own IPv4 header in front of them\n",
+               len, d.host);
+    status = d.header_included ? 0 : show_what_arrived(fd, packet, len);
     close(fd);
-    return 0;
+    return status;
 }
 
 /*** Command line ***/
@@ -98,7 +116,10 @@ static _Noreturn void
 usage(FILE *out, int status)
 {
     fprintf(out,
-            "usage: rawudp [-h] [-s SOURCE_PORT] [HOST [PORT [MESSAGE]]]\n"
+            "usage: rawudp [-hn] [-s SOURCE_PORT] [HOST [PORT [MESSAGE]]]\n"
+            "  -n              no IP_HDRINCL: a raw UDP socket, where the "
+            "kernel writes\n"
+            "                  its own IPv4 header in front of ours\n"
             "  -s SOURCE_PORT  the source port to write in the UDP header "
             "(default " DEFAULT_SOURCE_PORT ")\n"
             "  HOST            where to send: a name or an IPv4 address "
@@ -128,14 +149,18 @@ parse_args(int argc, char *argv[], struct datagram *d)
     d->message = DEFAULT_MESSAGE;
     d->source_port = port_or_usage(DEFAULT_SOURCE_PORT);
     d->destination_port = port_or_usage(DEFAULT_PORT);
+    d->header_included = 1;
 
     int opt;
-    while ((opt = getopt(argc, argv, "hs:")) != -1) {
+    while ((opt = getopt(argc, argv, "hns:")) != -1) {
         if (opt == 'h')
             usage(stdout, 0);
-        if (opt != 's')
+        else if (opt == 'n')
+            d->header_included = 0;
+        else if (opt == 's')
+            d->source_port = port_or_usage(optarg);
+        else
             usage(stderr, 2);
-        d->source_port = port_or_usage(optarg);
     }
     int args = argc - optind;
     if (args > 3)
@@ -160,16 +185,22 @@ parse_args(int argc, char *argv[], struct datagram *d)
 /* A raw socket for sending IPv4 packets whose header we write.
  * IPPROTO_RAW: we send only; IP_HDRINCL: our data starts with the IP
  * header (Linux implies it for IPPROTO_RAW, other systems need it said).
- * Anyone with such a socket can send any packet with any sender's
+ * Without header_included (-n), a raw socket of protocol UDP with the
+ * option off: the kernel then writes an IPv4 header of its own, for
+ * protocol 17, in front of whatever we send; and this socket also
+ * receives a copy of every UDP packet that reaches this host.
+ * Anyone with a raw socket can send any packet with any sender's
  * address, so it takes root or CAP_NET_RAW. Returns 0 with the socket
  * in *fd, or the exit status after printing why: EXIT_NOT_PERMITTED if
  * we lack the privilege, 1 for any other failure. */
 static int
-open_raw_socket(int *fd)
+open_raw_socket(int *fd, int header_included)
 {
-    *fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    int protocol = header_included ? IPPROTO_RAW : IPPROTO_UDP;
+    *fd = socket(AF_INET, SOCK_RAW, protocol);
     if (*fd < 0) {
-        fprintf(stderr, "rawudp: socket(SOCK_RAW, IPPROTO_RAW): %s\n",
+        fprintf(stderr, "rawudp: socket(SOCK_RAW, %s): %s\n",
+                header_included ? "IPPROTO_RAW" : "IPPROTO_UDP",
                 strerror(errno));
         if (!is_permission_error(errno))
             return 1;
@@ -180,7 +211,8 @@ open_raw_socket(int *fd)
         return EXIT_NOT_PERMITTED;
     }
 
-    int on = 1;
+    /* Set even when 0, the default: which one it is, is the lesson. */
+    int on = header_included;
     if (setsockopt(*fd, IPPROTO_IP, IP_HDRINCL, &on, sizeof on) < 0) {
         fprintf(stderr, "rawudp: setsockopt IP_HDRINCL: %s\n", strerror(errno));
         close(*fd);
@@ -256,7 +288,18 @@ build_udp(const struct datagram *d, unsigned char *udp)
 }
 
 /* The IPv4 header in front of `data_len` bytes of UDP, with its
- * checksum (RFC 791), which covers the header only. */
+ * checksum (RFC 791), which covers the header only.
+ *
+ * Linux rewrites two of these fields whatever we write (raw(7)): the
+ * total length and the header checksum; and it fills in the id and the
+ * source address when we leave them 0. We compute them all anyway: an
+ * IPv4 header is not whole without them (RFC 791), what Linux fills in
+ * is Linux's own (raw sockets are not portable, says raw(7)), and since
+ * ours are right, the kernel writes the same values back: the packet
+ * printed is the packet sent, byte for byte.
+ *
+ * The id is this process's ID, so it, and with it the header checksum,
+ * differ at every run; the UDP checksum does not cover them. */
 static void
 build_ipv4(const struct datagram *d, unsigned char *packet, size_t data_len)
 {
@@ -264,7 +307,7 @@ build_ipv4(const struct datagram *d, unsigned char *packet, size_t data_len)
     ip.version_ihl = 4 << 4 | sizeof ip / 4; /* IPv4, 5 words: no options */
     ip.tos = 0;
     ip.total_length = htons((uint16_t)(sizeof ip + data_len));
-    ip.id = htons((uint16_t)getpid()); /* any value: we send no fragments */
+    ip.id = htons((uint16_t)getpid()); /* any but 0: we send no fragments */
     ip.flags_offset = 0;
     ip.ttl = TTL;
     ip.protocol = IPPROTO_UDP;
@@ -311,17 +354,62 @@ describe_packet(const unsigned char *packet, size_t len)
     printf("data, %zu bytes: ", len - HEADERS_SIZE);
     print_escaped(stdout, packet + HEADERS_SIZE, len - HEADERS_SIZE);
     printf("\n\n");
+    print_hex(packet, len);
+}
 
+/* Every byte in hex, 16 a row, with the printable ones beside them. */
+static void
+print_hex(const unsigned char *bytes, size_t len)
+{
     for (size_t row = 0; row < len; row += 16) {
         printf("%04zx ", row);
         for (size_t i = row; i < row + 16; i++)
             if (i < len)
-                printf(" %02x", packet[i]);
+                printf(" %02x", bytes[i]);
             else
                 printf("   ");
         printf("  ");
         for (size_t i = row; i < row + 16 && i < len; i++)
-            putchar(packet[i] >= 0x20 && packet[i] < 0x7f ? packet[i] : '.');
+            putchar(bytes[i] >= 0x20 && bytes[i] < 0x7f ? bytes[i] : '.');
         printf("\n");
     }
+}
+
+/*** -n: what the kernel made of it ***/
+
+/* Our raw UDP socket receives a copy of every UDP packet that reaches
+ * this host, IPv4 header included: when we sent to this host, ours
+ * among them. Wait up to ARRIVAL_WAIT_S for the one that ends with the
+ * `len` bytes we sent, and print it whole: the kernel's header, then
+ * ours. The receiving UDP reads our IPv4 header as a UDP header (ports
+ * 17664 and our total length), so the server we meant never hears of
+ * it. Returns 0 when it came, 1 when it did not. */
+static int
+show_what_arrived(int fd, const unsigned char *packet, size_t len)
+{
+    static unsigned char buf[65535];
+    double deadline = monotonic_now() + ARRIVAL_WAIT_S;
+    for (double left = ARRIVAL_WAIT_S; left > 0;
+         left = deadline - monotonic_now()) {
+        if (set_receive_timeout(fd, left) < 0)
+            break;
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        size_t header_len = (size_t)(buf[0] & 0x0fu) * 4u;
+        if ((size_t)n != header_len + len ||
+            memcmp(buf + header_len, packet, len) != 0)
+            continue; /* someone else's UDP packet */
+        printf("\narrived, %zd bytes: the kernel's IPv4 header (%zu bytes, "
+               "protocol %u), then all of ours:\n",
+               n, header_len, (unsigned)buf[9]);
+        print_hex(buf, (size_t)n);
+        return 0;
+    }
+    printf("\nnothing came back within %.0f s: only a packet sent to this "
+           "host comes back to us\n",
+           ARRIVAL_WAIT_S);
+    return 1;
 }

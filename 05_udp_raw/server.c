@@ -6,14 +6,17 @@
  * accept(), no connection and no per-client anything. One socket
  * serves everybody: recvfrom() returns one whole datagram together with
  * the address it came from, and sendto() sends the echo to that
- * address. Compare main() with 01_echo/server.c and net.c's
- * serve_client().
+ * address. Compare main() with 01_echo/server.c's main() and
+ * 01_echo/net.c's serve_client() (this stage's net.c has none).
  *
  * The log has one line per datagram, the format the tests read:
  *     PEER sent N bytes: "PAYLOAD"
  * with the payload escaped as C would write it (escape_into() in
- * net.c), and only when it is at most LOG_PAYLOAD_MAX bytes long. -q
- * turns it off, to measure the echo alone (`make bench` does).
+ * net.c), and only when it is at most LOG_PAYLOAD_MAX bytes long. A
+ * datagram that is the same as the one before it, from the same peer,
+ * gets a second line, which counts the copies (count_copies()):
+ *     PEER: the same datagram again, copy 2: echoed again
+ * -q turns the log off, to measure the echo alone (`make bench` does).
  *
  * Run:   ./server [-q] [PORT]   (default 9005; 0 picks any free port)
  * Then:  ./client localhost 9005   in another terminal.
@@ -44,6 +47,8 @@ static void install_signal_handlers(void);
 static int open_udp_server(const char *port);
 static void log_datagram(const struct sockaddr *peer, socklen_t peer_len,
                          const char *data, size_t len);
+static unsigned count_copies(const struct sockaddr *peer, socklen_t peer_len,
+                             const char *data, size_t len);
 static void send_echo(int fd, const char *data, size_t len,
                       const struct sockaddr *peer, socklen_t peer_len);
 
@@ -249,7 +254,7 @@ open_udp_server(const char *port)
  * one piece, even when another program writes to the same file. (The
  * first version printed it through stdio piece by piece, a call per
  * byte of payload, and echoed half as many datagrams a second:
- * 05_udp_raw/README.md, "Measured".) */
+ * 05_udp_raw/NOTES.md, "Measured".) */
 static void
 log_datagram(const struct sockaddr *peer, socklen_t peer_len, const char *data,
              size_t len)
@@ -267,6 +272,48 @@ log_datagram(const struct sockaddr *peer, socklen_t peer_len, const char *data,
     line[used++] = '\n';
     if (write(STDERR_FILENO, line, (size_t)used) < 0)
         return; /* a log line lost is no reason to stop echoing */
+
+    unsigned copy = count_copies(peer, peer_len, data, len);
+    if (copy > 1) {
+        used = snprintf(line, sizeof line,
+                        "%s: the same datagram again, copy %u: echoed again\n",
+                        addr, copy);
+        if (used > 0 && (size_t)used < sizeof line &&
+            write(STDERR_FILENO, line, (size_t)used) < 0)
+            return;
+    }
+}
+
+/* A client that hears no echo in time sends its datagram again. When
+ * the first copy was not lost (only its echo was, or was late), the
+ * server receives the datagram twice and does its work twice: harmless
+ * for an echo, not for "add 10 euros to my account". The server cannot
+ * tell a resend from a new datagram with the same bytes (type the same
+ * line twice: it counts a copy); only something in the datagram can,
+ * such as exercise 1's sequence number. What it can do is notice, and
+ * say so: it remembers the last datagram and who sent it. Returns how
+ * many times in a row that datagram has now come: 1 for a new one. */
+static unsigned
+count_copies(const struct sockaddr *peer, socklen_t peer_len, const char *data,
+             size_t len)
+{
+    static struct sockaddr_storage last_peer;
+    static socklen_t last_peer_len; /* 0: nothing remembered yet */
+    static char last[DATAGRAM_MAX];
+    static size_t last_len;
+    static unsigned copies;
+
+    /* recvfrom() fills in the same bytes for the same peer, so the
+     * addresses can be compared as bytes. */
+    if (peer_len == last_peer_len && memcmp(peer, &last_peer, peer_len) == 0 &&
+        len == last_len && memcmp(data, last, len) == 0)
+        return ++copies;
+
+    memcpy(&last_peer, peer, peer_len);
+    last_peer_len = peer_len;
+    memcpy(last, data, len);
+    last_len = len;
+    return copies = 1;
 }
 
 /*** The echo ***/

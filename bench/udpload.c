@@ -67,9 +67,16 @@ by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Each datagram starts with a count of those sent before it, so that no
+ * two in a row are alike: stage 05's server logs a datagram that
+ * repeats the one before it from the same peer as a copy (a resend),
+ * and a load of identical datagrams would double its log. */
 static void
-send_one(struct client *c, const char *msg, size_t len)
+send_one(struct client *c, char *msg, size_t len)
 {
+    static unsigned long sent;
+    memcpy(msg, &sent, len < sizeof sent ? len : sizeof sent);
+    sent++;
     if (send(c->fd, msg, len, 0) < 0 && errno != ECONNREFUSED)
         die("send");
     c->sent_at[(c->oldest + c->in_flight++) % MAX_WINDOW] = now();
@@ -77,7 +84,7 @@ send_one(struct client *c, const char *msg, size_t len)
 
 static void
 run_load(struct client *clients, int count, int window, double seconds,
-         const char *msg, size_t len)
+         char *msg, size_t len)
 {
     struct pollfd *watch = calloc((size_t)count, sizeof *watch);
     size_t lat_size = 1 << 20, lat_count = 0, lost = 0;

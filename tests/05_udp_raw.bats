@@ -1227,3 +1227,87 @@ netns_has_ipv6() {
             fail "$output"
     fi
 }
+
+### The server's side of a retry ###
+
+# A resend whose first copy was not lost reaches the server twice, and
+# the server does the work twice. Its log counts the copies: a datagram
+# the same as the one before it, from the same peer, gets a second line
+# "PEER: the same datagram again, copy N". Another peer, or other bytes,
+# start the count again.
+@test "server: a resent datagram is logged as a copy, counted; another peer's or other bytes are not" {
+    start_stage_server
+    # The retry, as it happens: the server is stopped while the client
+    # waits, so the client resends; then the server receives both.
+    kill -STOP "$SERVER_PID"
+    with_timeout 20 "${_client_wrapper[@]}" \
+        "$STAGE_DIR/client" -t 1 -r 1 127.0.0.1 "$SERVER_PORT" \
+        <<<"pay 10" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    local client=$!
+    _test_pids+=("$client")
+    wait_for_line "$BATS_TEST_TMPDIR/err" 'sending it again' 5 ||
+        fail "no resend: $(cat "$BATS_TEST_TMPDIR/err")"
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$client" 10
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
+    wait_until 5 log_reaches 1 ': the same datagram again, copy 2: echoed again$'
+    [ "$(log_count ' sent 7 bytes: "pay 10\\n"$')" -eq 2 ] ||
+        fail "the server should log both copies" "$(tail -n 20 "$SERVER_LOG")"
+    [ "$(log_count '^\[::ffff:127\.0\.0\.1\]:[0-9]+: the same datagram again, copy 2: echoed again$')" -eq 1 ] ||
+        fail "the second copy is not counted as one (count_copies())" \
+            "$(tail -n 20 "$SERVER_LOG")"
+
+    # Three in a row from one socket are copies 2 and 3; other bytes
+    # start again at 1, and so do the same bytes from another socket.
+    udp_open 127.0.0.1 "$SERVER_PORT"
+    local first=$UDP_FD
+    printf 'x' >&"$first"
+    printf 'x' >&"$first"
+    printf 'x' >&"$first"
+    printf 'y' >&"$first"
+    udp_open 127.0.0.1 "$SERVER_PORT"
+    printf 'y' >&"$UDP_FD"
+    printf 'z' >&"$UDP_FD" # the last: once it is logged, so is every line before
+    wait_until 5 log_reaches 1 ' sent 1 byte: "z"$'
+    udp_close "$first"
+    udp_close "$UDP_FD"
+    [ "$(log_count ': the same datagram again, copy 3: echoed again$')" -eq 1 ] &&
+        [ "$(log_count ': the same datagram again, copy [0-9]+')" -eq 3 ] ||
+        fail "expected copies 2 and 3 of \"x\" (and copy 2 of \"pay 10\"), and" \
+            "no copy for \"y\" from another peer: the last datagram and its" \
+            "peer must both match" "$(tail -n 20 "$SERVER_LOG")"
+}
+
+### rawudp -n: what IP_HDRINCL changes ###
+
+# Without IP_HDRINCL (a raw UDP socket), the kernel writes its own IPv4
+# header in front of ours: 20 bytes more, protocol 17, and our header
+# after it as data. The receiving UDP reads our IPv4 header as its UDP
+# header, so the server logs nothing. In a namespace of its own, where
+# no other UDP packet comes by.
+@test "rawudp -n: without IP_HDRINCL the kernel's header comes first, ours after it, and the server logs nothing" {
+    new_netns
+    start_netns_server
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/rawudp" -n -s 4242 127.0.0.1 "$SERVER_PORT" "forged hello"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    [[ "$output" == *"sent 40 bytes to 127.0.0.1 without IP_HDRINCL"* ]] ||
+        fail "$output"
+    [[ "$output" == *"arrived, 60 bytes: the kernel's IPv4 header (20 bytes, protocol 17), then all of ours:"* ]] ||
+        fail "the packet did not come back 20 bytes longer: is IP_HDRINCL" \
+            "really off, on a socket of protocol IPPROTO_UDP?" "$output"
+    # The kernel's header says 60 bytes (0x3c); ours, 40 (0x28), follows.
+    [[ "$output" =~ $'\n'"0000  45 00 00 3c " ]] && [[ "$output" =~ $'\n'"0010  7f 00 00 01 45 00 00 28 " ]] ||
+        fail "expected the kernel's header (total length 60), then ours" \
+            "(total length 40) at byte 20: $output"
+
+    # A datagram sent the usual way comes after: once the server has
+    # logged it, it would have logged the first too.
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/rawudp" -s 4343 127.0.0.1 "$SERVER_PORT" "after"
+    [ "$status" -eq 0 ] || fail "exit $status: $output"
+    wait_until 5 log_reaches 1 ':4343 sent 5 bytes: "after"$'
+    [ "$(log_count ' sent ')" -eq 1 ] ||
+        fail "without IP_HDRINCL the server must hear nothing of the first" \
+            "packet" "$(tail -n 20 "$SERVER_LOG")"
+}

@@ -38,6 +38,10 @@ REQUIRED="README.md
 04_ftp/USERS.md
 04_ftp/SPEED.md
 05_udp_raw/README.md
+05_udp_raw/UDP.md
+05_udp_raw/ICMP.md
+05_udp_raw/RAW.md
+05_udp_raw/NOTES.md
 labs/README.md
 slides/00_overview.md"
 
