@@ -452,6 +452,15 @@ check_child_holds_only_its_client() {
         fail "the parent holds its copy of the client's socket: close" \
             "client_fd in the parent once fork() has given the child its own"
     tcp_close "$TCP_FD"
+    # Its client gone, the child ends: it must not return from
+    # start_child() into main()'s loop, and accept() as a second server.
+    wait_until 5 is_gone "$child" ||
+        fail "child $child still runs after its client left" || return 1
+    ! grep -q ': accept: ' "$SERVER_LOG" ||
+        fail "once its client left, the child went back to accept() (the" \
+            "log: '$(grep -m 1 ': accept: ' "$SERVER_LOG")'): the child" \
+            "must _exit() after serving its client. Returning from" \
+            "start_child() takes it into main()'s accept loop"
 }
 
 # socket_inodes PID: the inode numbers of the sockets PID has open.
