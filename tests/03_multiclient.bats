@@ -503,6 +503,40 @@ check_children_reaped() {
     wait_until 5 server_has_no_children || fail_children_left
 }
 
+# Reaping must not wait for a child still running: A stays, B leaves
+# (its child is reaped), and then C must be served while A is still
+# there. A SIGCHLD handler whose waitpid() blocks (no WNOHANG) waits in
+# the parent for A's child, and accepts nobody until A leaves.
+check_reaping_waits_for_nobody() {
+    local a b wchan line=""
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    a=$TCP_FD
+    echo_once "$a" "A stays"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    b=$TCP_FD
+    echo_once "$b" "B leaves"
+    tcp_close "$b"
+    wait_until 5 server_children_are 1 || fail_children_left || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    printf 'C comes\n' >&"$TCP_FD"
+    if ! read -r -t "$(scaled 5)" line <&"$TCP_FD"; then
+        wchan=$(cat "/proc/$SERVER_PID/wchan" 2>/dev/null) || true
+        fail "B left and its child was reaped; then, while A stays, C got" \
+            "no echo (the parent waits in '${wchan:-?}'). Is" \
+            "on_child_exit() stuck in waitpid(), waiting for A's child," \
+            "which still runs? Reap with WNOHANG: waitpid(-1, NULL," \
+            "WNOHANG) returns 0 at once when the children left are" \
+            "still running" || return 1
+    fi
+    [ "$line" = "C comes" ] || fail "sent 'C comes', got '$line'"
+    tcp_close "$TCP_FD"
+    tcp_close "$a"
+}
+
+server_children_are() {
+    [ "$(wc -w <<<"$(child_pids "$SERVER_PID")")" -eq "$1" ]
+}
+
 # The one-argument checks, as commands for on and on_each.
 check_sigterm() { check_stop_signal TERM; }
 check_sigint() { check_stop_signal INT; }
@@ -607,6 +641,11 @@ check_accept_error() {
 # lab: reap
 @test "fork: every child is reaped once its client leaves: no zombies" {
     on server_fork check_children_reaped
+}
+
+# lab: reap
+@test "fork: every child is reaped without waiting for those still running (WNOHANG)" {
+    on server_fork check_reaping_waits_for_nobody
 }
 
 # lab: reap
