@@ -198,6 +198,54 @@ check_non_reader_delays_nobody() {
     tcp_close "$flood"
 }
 
+# The poll server under the short-I/O shim (tests/shortio.so): each of
+# its recv() and send() calls moves 1 to 16 KiB, at random, so nearly
+# every echo is sent in parts, and so is the rest it keeps for POLLOUT.
+# (On loopback alone the rest almost always goes whole: POLLOUT comes
+# when a third of a socket buffer of megabytes is free.) A client sends
+# 4 MiB and reads nothing until the server has gone quiet; then it reads
+# everything. It must get back exactly what it sent, and the server
+# must have freed the kept bytes once sent: hundreds come and go.
+check_late_reader_short_sends() {
+    local size=$((4 * 1024 * 1024)) writer rss_before rss_after
+    local dir=$BATS_TEST_TMPDIR
+    _need_shortio
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB"
+        SHORTIO_MAX_BYTES=16384)
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    random_file "$dir/in" "$size"
+    rss_before=$(proc_status "$SERVER_PID" VmRSS)
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    with_timeout 30 cat "$dir/in" >&"$TCP_FD" 3>&- 4>&- &
+    writer=$!
+    _test_pids+=("$writer")
+    wait_until 10 server_is_idle || true # not reading yet
+    with_timeout 30 head -c "$size" <&"$TCP_FD" >"$dir/out" || true
+    stop_process "$writer"
+    same_echo_after_partial_sends "$dir/in" "$dir/out" || return 1
+    rss_after=$(proc_status "$SERVER_PID" VmRSS)
+    tcp_close "$TCP_FD"
+    ((rss_after - rss_before < 512)) ||
+        fail "the server's RSS grew from $rss_before kB to $rss_after kB" \
+            "over one client's 4 MiB, all of its echo taken (a correct" \
+            "server: some 40 kB). Are the kept bytes (unsent) freed once" \
+            "they are all sent? Set unsent to NULL only after free()"
+}
+
+# same_echo_after_partial_sends IN OUT: OUT must be IN, byte for byte;
+# else say where they part, and the likely mistake.
+same_echo_after_partial_sends() {
+    local differ
+    cmp -s "$1" "$2" && return 0
+    differ=$(cmp "$1" "$2" 2>&1 | sed -n '1s/.*differ: //p')
+    fail "the echo is not what was sent ($(wc -c <"$2") of $(wc -c <"$1")" \
+        "bytes came back, first difference: ${differ:-none}). After a" \
+        "partial send() of the kept bytes, keep only what is still" \
+        "unsent: move it to the front (memmove) or keep an offset. Sending" \
+        "the kept bytes again from their start repeats their head and" \
+        "loses their tail"
+}
+
 # server_is_idle: did the server use (almost) no CPU over half a second?
 # The ticks it used are left in IDLE_TICKS. (A busy loop burns ~50.)
 server_is_idle() {
@@ -666,6 +714,12 @@ check_accept_error() {
 # lab: poll
 @test "poll: a client that sends but never reads: costs no memory, delays nobody, no CPU once it reads" {
     on server_poll check_non_reader_delays_nobody
+}
+
+# lab: poll
+@test "poll: short sends (shim): a client that reads late gets its echo byte for byte; what was kept is freed" {
+    SERVER_NAME=server_poll
+    check_late_reader_short_sends
 }
 
 # lab: poll
