@@ -427,6 +427,63 @@ check_clients_now() {
             "'$(grep '^clients now: ' "$SERVER_LOG" | tail -n 1)'"
 }
 
+# A bounded racer: 4 shells each open and close 500 connections, five
+# at a time, as fast as they can, so that client threads start and end
+# on both cores at once. Every change of the count is 1, so each
+# "clients now: N" line must differ from the one before by exactly 1,
+# and the last must be 0. A thread that copies the count, unlocks, and
+# only then logs may log after a later thread: on this machine (2 cores)
+# dozens of the 4,000 lines come out of order, in every run.
+check_count_lines_in_order() {
+    local bad lines last first
+    with_timeout 30 bash -c "$RACER" racer "$SERVER_PORT" 4 500 ||
+        fail "the racer's 2,000 connections did not end within 30 s" ||
+        return 1
+    wait_until 10 log_reaches 4000 '^clients now: ' ||
+        fail "2,000 clients came and went, and the log has" \
+            "$(log_count '^clients now: ') 'clients now: N' lines, not" \
+            "4,000: count_clients() must log one for each change" ||
+        return 1
+    bad=$(grep '^clients now: ' "$SERVER_LOG" | awk '
+        { n = $3 }
+        NR > 1 && n - last != 1 && last - n != 1 {
+            if (!first) first = sprintf("line %d: %d after %d", NR, n, last)
+            bad++
+        }
+        { last = n }
+        END { if (bad || last != 0) printf "%d %d %s", bad, last, first }')
+    [ -z "$bad" ] && return 0
+    read -r lines last first <<<"$bad"
+    fail "2,000 clients came and went at once; of the 4,000 'clients now'" \
+        "lines, $lines do not differ from the one before by 1, and the" \
+        "last says $last (first: ${first:-none}). Log the new count while" \
+        "you hold clients_lock: a thread that copies the count, unlocks," \
+        "and then logs may log after a later thread"
+}
+
+# The racer: bash -c "$RACER" racer PORT SHELLS N. SHELLS shells each
+# open N connections (5 at a time, then close those 5). A shell of its
+# own: in bats' shell every command runs bats' debug trap, 20 times
+# slower, and the threads would seldom overlap.
+RACER='
+race() {
+    local n fd fds i
+    for ((n = $2; n > 0; n -= 5)); do
+        fds=()
+        for i in 1 2 3 4 5; do
+            { exec {fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null &&
+                fds+=("$fd")
+        done
+        for fd in "${fds[@]}"; do
+            exec {fd}>&-
+        done
+    done
+}
+for ((s = 0; s < $2; s++)); do
+    race "$1" "$3" &
+done
+wait'
+
 last_count_is() {
     [ "$(grep '^clients now: ' "$SERVER_LOG" | tail -n 1)" = "clients now: $1" ]
 }
@@ -641,6 +698,11 @@ check_accept_error() {
 # lab: count
 @test "thread: 'clients now: N' counts the clients being served" {
     on server check_clients_now
+}
+
+# lab: count
+@test "thread: 'clients now: N' lines stay in order while 1,000 clients come and go at once" {
+    on server check_count_lines_in_order
 }
 
 # lab: count
