@@ -312,6 +312,45 @@ check_thread_serves_then_baseline() {
     check_resources_back_to_baseline
 }
 
+# pthread_create() fails for one client (tests/threadfail.so makes the
+# first call fail with EAGAIN, as when the system is out of threads):
+# the server logs it, closes that client's socket (the client sees the
+# connection end), frees the struct it meant for the thread, and serves
+# the next client; then it holds the descriptors it held before.
+check_thread_create_failure() {
+    local shim="$TOP/tests/threadfail.so" fds line status=0
+    [ -f "$shim" ] ||
+        fail "tests/threadfail.so is not built: make test builds it," \
+            "or make tests/threadfail.so" || return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" "$STAGE_DIR/server" 0
+    fds=$(fd_count "$SERVER_PID")
+    tcp_open 127.0.0.1 "$SERVER_PORT" # the client whose thread fails
+    wait_until 5 log_reaches 1 '^threadfail: pthread_create' ||
+        fail "the server called no pthread_create() for its client: start" \
+            "a thread for each client$(stub_note)" || return 1
+    wait_until 5 log_reaches 1 ' error: pthread_create: ' ||
+        fail "pthread_create() failed with EAGAIN, and the server did not" \
+            "log it. pthread functions return the error number (> 0), not" \
+            "-1, and leave errno alone: check for != 0, and log" \
+            "'PEER error: pthread_create: ' strerror(err)" || return 1
+    read -r -t "$(scaled 5)" line <&"$TCP_FD" || status=$?
+    ((status == 1)) ||
+        fail "pthread_create() failed, and its client's connection stays" \
+            "open: start_client_thread() must return -1, and main() then" \
+            "closes the socket" || return 1
+    tcp_close "$TCP_FD"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    echo_once "$TCP_FD" "the next client"
+    tcp_close "$TCP_FD"
+    wait_until 5 log_reaches 1 '^threadfail: the failed thread.s argument is freed' ||
+        fail "pthread_create() failed, and the struct client meant for" \
+            "the thread was never freed: no thread will free it now;" \
+            "free(client) before returning -1" || return 1
+    wait_until 5 server_fds_are "$fds" ||
+        fail "the server holds $(fd_count "$SERVER_PID") descriptors, not" \
+            "$fds as before: is the failed client's socket closed?"
+}
+
 # A fork server's children are left: say how many are zombies, and why.
 fail_children_left() {
     local zombies
@@ -693,6 +732,14 @@ check_accept_error() {
 # lab: thread
 @test "thread: a thread serves each client; after 200, fds, threads and memory are back (detached)" {
     on server check_thread_serves_then_baseline
+}
+
+# lab: thread
+@test "thread: pthread_create() fails once: logged, that client closed, its struct freed; the next is served" {
+    skip_under asan "the test library's free() would stand in front of ASan's"
+    skip_under tsan "the test library's free() would stand in front of TSan's"
+    skip_under valgrind "valgrind replaces free() itself"
+    check_thread_create_failure
 }
 
 # lab: count
