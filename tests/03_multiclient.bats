@@ -602,9 +602,9 @@ check_child_holds_only_its_client() {
         fail "child $child still runs after its client left" || return 1
     ! grep -q ': accept: ' "$SERVER_LOG" ||
         fail "once its client left, the child went back to accept() (the" \
-            "log: '$(grep -m 1 ': accept: ' "$SERVER_LOG")'): the child" \
-            "must _exit() after serving its client. Returning from" \
-            "start_child() takes it into main()'s accept loop"
+            "log: '$(grep -m 1 ': accept: ' "$SERVER_LOG")'):" \
+            "the child must _exit() after serving its client. Returning" \
+            "from start_child() takes it into main()'s accept loop"
 }
 
 # socket_inodes PID: the inode numbers of the sockets PID has open.
