@@ -312,43 +312,78 @@ check_thread_serves_then_baseline() {
     check_resources_back_to_baseline
 }
 
-# pthread_create() fails for one client (tests/threadfail.so makes the
-# first call fail with EAGAIN, as when the system is out of threads):
-# the server logs it, closes that client's socket (the client sees the
-# connection end), frees the struct it meant for the thread, and serves
-# the next client; then it holds the descriptors it held before.
-check_thread_create_failure() {
-    local shim="$TOP/tests/threadfail.so" fds line status=0
+# start_failing CALL SERVER: start SERVER with tests/failonce.so, which
+# makes its first CALL (pthread_create or fork) fail with EAGAIN, as
+# when the system is out of threads or processes. Sets FDS_BEFORE to
+# the descriptors the server holds before any client.
+start_failing() {
+    local shim="$TOP/tests/failonce.so"
     [ -f "$shim" ] ||
-        fail "tests/threadfail.so is not built: make test builds it," \
-            "or make tests/threadfail.so" || return 1
-    start_server "$(command -v env)" LD_PRELOAD="$shim" "$STAGE_DIR/server" 0
-    fds=$(fd_count "$SERVER_PID")
+        fail "tests/failonce.so is not built: make test builds it," \
+            "or make tests/failonce.so" || return 1
+    SERVER_NAME=$2
+    start_server "$(command -v env)" FAILONCE="$1" LD_PRELOAD="$shim" \
+        "$STAGE_DIR/$2" 0 || return 1
+    FDS_BEFORE=$(fd_count "$SERVER_PID")
+}
+
+# failed_client_is_closed CALL: the client whose CALL failed must see
+# its connection end (its socket closed), and the next client must be
+# served; then the server holds the descriptors it held before.
+failed_client_is_closed() {
+    local line status=0
+    read -r -t "$(scaled 5)" line <&"$TCP_FD" || status=$?
+    ((status == 1)) ||
+        fail "$1() failed, and its client's connection stays open:" \
+            "close the client's socket on that path too" || return 1
+    tcp_close "$TCP_FD"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    echo_once "$TCP_FD" "the next client"
+    tcp_close "$TCP_FD"
+    wait_until 5 server_fds_are "$FDS_BEFORE" ||
+        fail "the server holds $(fd_count "$SERVER_PID") descriptors, not" \
+            "$FDS_BEFORE as before: is the failed client's socket closed?"
+}
+
+# pthread_create() fails for one client: the server logs it with the
+# error pthread_create() returned, closes that client's socket (main()
+# does, when start_client_thread() returns -1), frees the struct it
+# meant for the thread, and serves the next client.
+check_thread_create_failure() {
+    start_failing pthread_create server || return 1
     tcp_open 127.0.0.1 "$SERVER_PORT" # the client whose thread fails
-    wait_until 5 log_reaches 1 '^threadfail: pthread_create' ||
+    wait_until 5 log_reaches 1 '^failonce: pthread_create' ||
         fail "the server called no pthread_create() for its client: start" \
-            "a thread for each client$(stub_note)" || return 1
+            "a thread for each client" || return 1
     wait_until 5 log_reaches 1 ' error: pthread_create: ' ||
         fail "pthread_create() failed with EAGAIN, and the server did not" \
             "log it. pthread functions return the error number (> 0), not" \
             "-1, and leave errno alone: check for != 0, and log" \
             "'PEER error: pthread_create: ' strerror(err)" || return 1
-    read -r -t "$(scaled 5)" line <&"$TCP_FD" || status=$?
-    ((status == 1)) ||
-        fail "pthread_create() failed, and its client's connection stays" \
-            "open: start_client_thread() must return -1, and main() then" \
-            "closes the socket" || return 1
-    tcp_close "$TCP_FD"
-    tcp_open 127.0.0.1 "$SERVER_PORT"
-    echo_once "$TCP_FD" "the next client"
-    tcp_close "$TCP_FD"
-    wait_until 5 log_reaches 1 '^threadfail: the failed thread.s argument is freed' ||
+    log_reaches 1 ' error: pthread_create: Resource temporarily unavailable' ||
+        fail "pthread_create() failed with EAGAIN, and the log says" \
+            "'$(grep -m 1 ' error: pthread_create: ' "$SERVER_LOG")':" \
+            "pthread functions return the error number and leave errno" \
+            "alone: strerror(err), not strerror(errno)" || return 1
+    failed_client_is_closed pthread_create || return 1
+    wait_until 5 log_reaches 1 '^failonce: the failed thread.s argument is freed' ||
         fail "pthread_create() failed, and the struct client meant for" \
             "the thread was never freed: no thread will free it now;" \
-            "free(client) before returning -1" || return 1
-    wait_until 5 server_fds_are "$fds" ||
-        fail "the server holds $(fd_count "$SERVER_PID") descriptors, not" \
-            "$fds as before: is the failed client's socket closed?"
+            "free(client) before returning -1"
+}
+
+# fork() fails for one client: the parent logs it, closes its socket
+# (no child has a copy), and serves the next client.
+check_fork_failure() {
+    start_failing fork server_fork || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT" # the client whose child fails
+    wait_until 5 log_reaches 1 '^failonce: fork' ||
+        fail "the server called no fork() for its client: fork a child" \
+            "for each client" || return 1
+    wait_until 5 log_reaches 1 ' error: fork: Resource temporarily unavailable' ||
+        fail "fork() failed with EAGAIN, and the server did not log" \
+            "'PEER error: fork: ' strerror(errno)" || return 1
+    failed_client_is_closed fork
 }
 
 # A fork server's children are left: say how many are zombies, and why.
@@ -403,7 +438,10 @@ check_sigterm_with_clients() {
     children=$(child_pids "$SERVER_PID")
     check_stop_signal TERM
     for i in $children; do
-        wait_until 5 is_gone "$i" || fail "child $i outlived the server"
+        wait_until 5 is_gone "$i" ||
+            fail "child $i outlived the server, which sends each child" \
+                "SIGTERM as it stops: does the child still block it, or" \
+                "run the parent's handler? It calls become_child() first"
     done
     for i in "${fds[@]}"; do
         tcp_close "$i"
@@ -793,6 +831,13 @@ check_accept_error() {
 @test "fork: out of file descriptors: neither dies nor spins, and catches up" {
     command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
     on server_fork check_out_of_descriptors --nofile 16
+}
+
+# lab: fork
+@test "fork: fork() fails once: logged, that client closed; the next is served" {
+    skip_under asan "the test library's free() would stand in front of ASan's"
+    skip_under valgrind "valgrind replaces free() itself"
+    check_fork_failure
 }
 
 # lab: reap
