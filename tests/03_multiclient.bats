@@ -786,7 +786,7 @@ check_accept_error() {
 }
 
 # lab: count
-@test "thread: 'clients now: N' lines stay in order while 1,000 clients come and go at once" {
+@test "thread: 'clients now: N' lines stay in order while 2,000 clients come and go at once" {
     on server check_count_lines_in_order
 }
 
