@@ -198,6 +198,54 @@ check_non_reader_delays_nobody() {
     tcp_close "$flood"
 }
 
+# The poll server under the short-I/O shim (tests/shortio.so): each of
+# its recv() and send() calls moves 1 to 16 KiB, at random, so nearly
+# every echo is sent in parts, and so is the rest it keeps for POLLOUT.
+# (On loopback alone the rest almost always goes whole: POLLOUT comes
+# when a third of a socket buffer of megabytes is free.) A client sends
+# 4 MiB and reads nothing until the server has gone quiet; then it reads
+# everything. It must get back exactly what it sent, and the server
+# must have freed the kept bytes once sent: hundreds come and go.
+check_late_reader_short_sends() {
+    local size=$((4 * 1024 * 1024)) writer rss_before rss_after
+    local dir=$BATS_TEST_TMPDIR
+    _need_shortio
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB"
+        SHORTIO_MAX_BYTES=16384)
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    random_file "$dir/in" "$size"
+    rss_before=$(proc_status "$SERVER_PID" VmRSS)
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    with_timeout 30 cat "$dir/in" >&"$TCP_FD" 3>&- 4>&- &
+    writer=$!
+    _test_pids+=("$writer")
+    wait_until 10 server_is_idle || true # not reading yet
+    with_timeout 30 head -c "$size" <&"$TCP_FD" >"$dir/out" || true
+    stop_process "$writer"
+    same_echo_after_partial_sends "$dir/in" "$dir/out" || return 1
+    rss_after=$(proc_status "$SERVER_PID" VmRSS)
+    tcp_close "$TCP_FD"
+    ((rss_after - rss_before < 512)) ||
+        fail "the server's RSS grew from $rss_before kB to $rss_after kB" \
+            "over one client's 4 MiB, all of its echo taken (a correct" \
+            "server: some 40 kB). Are the kept bytes (unsent) freed once" \
+            "they are all sent? Set unsent to NULL only after free()"
+}
+
+# same_echo_after_partial_sends IN OUT: OUT must be IN, byte for byte;
+# else say where they part, and the likely mistake.
+same_echo_after_partial_sends() {
+    local differ
+    cmp -s "$1" "$2" && return 0
+    differ=$(cmp "$1" "$2" 2>&1 | sed -n '1s/.*differ: //p')
+    fail "the echo is not what was sent ($(wc -c <"$2") of $(wc -c <"$1")" \
+        "bytes came back, first difference: ${differ:-none}). After a" \
+        "partial send() of the kept bytes, keep only what is still" \
+        "unsent: move it to the front (memmove) or keep an offset. Sending" \
+        "the kept bytes again from their start repeats their head and" \
+        "loses their tail"
+}
+
 # server_is_idle: did the server use (almost) no CPU over half a second?
 # The ticks it used are left in IDLE_TICKS. (A busy loop burns ~50.)
 server_is_idle() {
@@ -264,6 +312,80 @@ check_thread_serves_then_baseline() {
     check_resources_back_to_baseline
 }
 
+# start_failing CALL SERVER: start SERVER with tests/failonce.so, which
+# makes its first CALL (pthread_create or fork) fail with EAGAIN, as
+# when the system is out of threads or processes. Sets FDS_BEFORE to
+# the descriptors the server holds before any client.
+start_failing() {
+    local shim="$TOP/tests/failonce.so"
+    [ -f "$shim" ] ||
+        fail "tests/failonce.so is not built: make test builds it," \
+            "or make tests/failonce.so" || return 1
+    SERVER_NAME=$2
+    start_server "$(command -v env)" FAILONCE="$1" LD_PRELOAD="$shim" \
+        "$STAGE_DIR/$2" 0 || return 1
+    FDS_BEFORE=$(fd_count "$SERVER_PID")
+}
+
+# failed_client_is_closed CALL: the client whose CALL failed must see
+# its connection end (its socket closed), and the next client must be
+# served; then the server holds the descriptors it held before.
+failed_client_is_closed() {
+    local line status=0
+    read -r -t "$(scaled 5)" line <&"$TCP_FD" || status=$?
+    ((status == 1)) ||
+        fail "$1() failed, and its client's connection stays open:" \
+            "close the client's socket on that path too" || return 1
+    tcp_close "$TCP_FD"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    echo_once "$TCP_FD" "the next client"
+    tcp_close "$TCP_FD"
+    wait_until 5 server_fds_are "$FDS_BEFORE" ||
+        fail "the server holds $(fd_count "$SERVER_PID") descriptors, not" \
+            "$FDS_BEFORE as before: is the failed client's socket closed?"
+}
+
+# pthread_create() fails for one client: the server logs it with the
+# error pthread_create() returned, closes that client's socket (main()
+# does, when start_client_thread() returns -1), frees the struct it
+# meant for the thread, and serves the next client.
+check_thread_create_failure() {
+    start_failing pthread_create server || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT" # the client whose thread fails
+    wait_until 5 log_reaches 1 '^failonce: pthread_create' ||
+        fail "the server called no pthread_create() for its client: start" \
+            "a thread for each client" || return 1
+    wait_until 5 log_reaches 1 ' error: pthread_create: ' ||
+        fail "pthread_create() failed with EAGAIN, and the server did not" \
+            "log it. pthread functions return the error number (> 0), not" \
+            "-1, and leave errno alone: check for != 0, and log" \
+            "'PEER error: pthread_create: ' strerror(err)" || return 1
+    log_reaches 1 ' error: pthread_create: Resource temporarily unavailable' ||
+        fail "pthread_create() failed with EAGAIN, and the log says" \
+            "'$(grep -m 1 ' error: pthread_create: ' "$SERVER_LOG")':" \
+            "pthread functions return the error number and leave errno" \
+            "alone: strerror(err), not strerror(errno)" || return 1
+    failed_client_is_closed pthread_create || return 1
+    wait_until 5 log_reaches 1 '^failonce: the failed thread.s argument is freed' ||
+        fail "pthread_create() failed, and the struct client meant for" \
+            "the thread was never freed: no thread will free it now;" \
+            "free(client) before returning -1"
+}
+
+# fork() fails for one client: the parent logs it, closes its socket
+# (no child has a copy), and serves the next client.
+check_fork_failure() {
+    start_failing fork server_fork || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT" # the client whose child fails
+    wait_until 5 log_reaches 1 '^failonce: fork' ||
+        fail "the server called no fork() for its client: fork a child" \
+            "for each client" || return 1
+    wait_until 5 log_reaches 1 ' error: fork: Resource temporarily unavailable' ||
+        fail "fork() failed with EAGAIN, and the server did not log" \
+            "'PEER error: fork: ' strerror(errno)" || return 1
+    failed_client_is_closed fork
+}
+
 # A fork server's children are left: say how many are zombies, and why.
 fail_children_left() {
     local zombies
@@ -316,7 +438,10 @@ check_sigterm_with_clients() {
     children=$(child_pids "$SERVER_PID")
     check_stop_signal TERM
     for i in $children; do
-        wait_until 5 is_gone "$i" || fail "child $i outlived the server"
+        wait_until 5 is_gone "$i" ||
+            fail "child $i outlived the server, which sends each child" \
+                "SIGTERM as it stops: does the child still block it, or" \
+                "run the parent's handler? It calls become_child() first"
     done
     for i in "${fds[@]}"; do
         tcp_close "$i"
@@ -378,6 +503,63 @@ check_clients_now() {
         fail "every client has left, and the last count logged is" \
             "'$(grep '^clients now: ' "$SERVER_LOG" | tail -n 1)'"
 }
+
+# A bounded racer: 4 shells each open and close 500 connections, five
+# at a time, as fast as they can, so that client threads start and end
+# on both cores at once. Every change of the count is 1, so each
+# "clients now: N" line must differ from the one before by exactly 1,
+# and the last must be 0. A thread that copies the count, unlocks, and
+# only then logs may log after a later thread: on this machine (2 cores)
+# dozens of the 4,000 lines come out of order, in every run.
+check_count_lines_in_order() {
+    local bad lines last first
+    with_timeout 30 bash -c "$RACER" racer "$SERVER_PORT" 4 500 ||
+        fail "the racer's 2,000 connections did not end within 30 s" ||
+        return 1
+    wait_until 10 log_reaches 4000 '^clients now: ' ||
+        fail "2,000 clients came and went, and the log has" \
+            "$(log_count '^clients now: ') 'clients now: N' lines, not" \
+            "4,000: count_clients() must log one for each change" ||
+        return 1
+    bad=$(grep '^clients now: ' "$SERVER_LOG" | awk '
+        { n = $3 }
+        NR > 1 && n - last != 1 && last - n != 1 {
+            if (!first) first = sprintf("line %d: %d after %d", NR, n, last)
+            bad++
+        }
+        { last = n }
+        END { if (bad || last != 0) printf "%d %d %s", bad, last, first }')
+    [ -z "$bad" ] && return 0
+    read -r lines last first <<<"$bad"
+    fail "2,000 clients came and went at once; of the 4,000 'clients now'" \
+        "lines, $lines do not differ from the one before by 1, and the" \
+        "last says $last (first: ${first:-none}). Log the new count while" \
+        "you hold clients_lock: a thread that copies the count, unlocks," \
+        "and then logs may log after a later thread"
+}
+
+# The racer: bash -c "$RACER" racer PORT SHELLS N. SHELLS shells each
+# open N connections (5 at a time, then close those 5). A shell of its
+# own: in bats' shell every command runs bats' debug trap, 20 times
+# slower, and the threads would seldom overlap.
+RACER='
+race() {
+    local n fd fds i
+    for ((n = $2; n > 0; n -= 5)); do
+        fds=()
+        for i in 1 2 3 4 5; do
+            { exec {fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null &&
+                fds+=("$fd")
+        done
+        for fd in "${fds[@]}"; do
+            exec {fd}>&-
+        done
+    done
+}
+for ((s = 0; s < $2; s++)); do
+    race "$1" "$3" &
+done
+wait'
 
 last_count_is() {
     [ "$(grep '^clients now: ' "$SERVER_LOG" | tail -n 1)" = "clients now: $1" ]
@@ -452,6 +634,15 @@ check_child_holds_only_its_client() {
         fail "the parent holds its copy of the client's socket: close" \
             "client_fd in the parent once fork() has given the child its own"
     tcp_close "$TCP_FD"
+    # Its client gone, the child ends: it must not return from
+    # start_child() into main()'s loop, and accept() as a second server.
+    wait_until 5 is_gone "$child" ||
+        fail "child $child still runs after its client left" || return 1
+    ! grep -q ': accept: ' "$SERVER_LOG" ||
+        fail "once its client left, the child went back to accept() (the" \
+            "log: '$(grep -m 1 ': accept: ' "$SERVER_LOG")'):" \
+            "the child must _exit() after serving its client. Returning" \
+            "from start_child() takes it into main()'s accept loop"
 }
 
 # socket_inodes PID: the inode numbers of the sockets PID has open.
@@ -492,6 +683,40 @@ check_children_reaped() {
         tcp_close "$i"
     done
     wait_until 5 server_has_no_children || fail_children_left
+}
+
+# Reaping must not wait for a child still running: A stays, B leaves
+# (its child is reaped), and then C must be served while A is still
+# there. A SIGCHLD handler whose waitpid() blocks (no WNOHANG) waits in
+# the parent for A's child, and accepts nobody until A leaves.
+check_reaping_waits_for_nobody() {
+    local a b wchan line=""
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    a=$TCP_FD
+    echo_once "$a" "A stays"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    b=$TCP_FD
+    echo_once "$b" "B leaves"
+    tcp_close "$b"
+    wait_until 5 server_children_are 1 || fail_children_left || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    printf 'C comes\n' >&"$TCP_FD"
+    if ! read -r -t "$(scaled 5)" line <&"$TCP_FD"; then
+        wchan=$(cat "/proc/$SERVER_PID/wchan" 2>/dev/null) || true
+        fail "B left and its child was reaped; then, while A stays, C got" \
+            "no echo (the parent waits in '${wchan:-?}'). Is" \
+            "on_child_exit() stuck in waitpid(), waiting for A's child," \
+            "which still runs? Reap with WNOHANG: waitpid(-1, NULL," \
+            "WNOHANG) returns 0 at once when the children left are" \
+            "still running" || return 1
+    fi
+    [ "$line" = "C comes" ] || fail "sent 'C comes', got '$line'"
+    tcp_close "$TCP_FD"
+    tcp_close "$a"
+}
+
+server_children_are() {
+    [ "$(wc -w <<<"$(child_pids "$SERVER_PID")")" -eq "$1" ]
 }
 
 # The one-argument checks, as commands for on and on_each.
@@ -547,9 +772,22 @@ check_accept_error() {
     on server check_thread_serves_then_baseline
 }
 
+# lab: thread
+@test "thread: pthread_create() fails once: logged, that client closed, its struct freed; the next is served" {
+    skip_under asan "the test library's free() would stand in front of ASan's"
+    skip_under tsan "the test library's free() would stand in front of TSan's"
+    skip_under valgrind "valgrind replaces free() itself"
+    check_thread_create_failure
+}
+
 # lab: count
 @test "thread: 'clients now: N' counts the clients being served" {
     on server check_clients_now
+}
+
+# lab: count
+@test "thread: 'clients now: N' lines stay in order while 2,000 clients come and go at once" {
+    on server check_count_lines_in_order
 }
 
 # lab: count
@@ -595,9 +833,21 @@ check_accept_error() {
     on server_fork check_out_of_descriptors --nofile 16
 }
 
+# lab: fork
+@test "fork: fork() fails once: logged, that client closed; the next is served" {
+    skip_under asan "the test library's free() would stand in front of ASan's"
+    skip_under valgrind "valgrind replaces free() itself"
+    check_fork_failure
+}
+
 # lab: reap
 @test "fork: every child is reaped once its client leaves: no zombies" {
     on server_fork check_children_reaped
+}
+
+# lab: reap
+@test "fork: every child is reaped without waiting for those still running (WNOHANG)" {
+    on server_fork check_reaping_waits_for_nobody
 }
 
 # lab: reap
@@ -618,6 +868,12 @@ check_accept_error() {
 # lab: poll
 @test "poll: a client that sends but never reads: costs no memory, delays nobody, no CPU once it reads" {
     on server_poll check_non_reader_delays_nobody
+}
+
+# lab: poll
+@test "poll: short sends (shim): a client that reads late gets its echo byte for byte; what was kept is freed" {
+    SERVER_NAME=server_poll
+    check_late_reader_short_sends
 }
 
 # lab: poll

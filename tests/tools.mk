@@ -5,7 +5,7 @@
 # They take CC, CFLAGS and WERROR as the stages do.
 
 PRELOAD_TOOLS := $(patsubst %.c,%.so,$(wildcard tests/shortio.c \
-	tests/acceptfail.c tests/ipv4only.c tests/lockgate.c))
+	tests/acceptfail.c tests/ipv4only.c tests/lockgate.c tests/failonce.c))
 PROGRAM_TOOLS := $(patsubst %.c,%,$(wildcard tests/naive_echo_client.c \
 	tests/swapper.c))
 TEST_TOOLS := $(PRELOAD_TOOLS) $(PROGRAM_TOOLS)

@@ -17,8 +17,9 @@
  *     client that does not take its echo. Never loop on send() until
  *     all is sent: a client that never reads would stop the server.
  *   - Called when the client has unsent bytes (poll() said POLLOUT):
- *     send what you can of them; once all are sent, free them and watch
- *     for POLLIN again.
+ *     send what you can of them, and keep only the rest (move it to
+ *     the front, or keep an offset: never send a byte twice); once all
+ *     are sent, free them and watch for POLLIN again.
  *   - Out of memory, or a send() failure: log it and drop the client.
  * Write any helper functions you want above it. The stub below drops
  * every client. */
