@@ -540,7 +540,16 @@ client_err() {
 # "datagram 1\n", with a buffer of 12 (-b 12), and gets 10 of them
 # (N-1), the 11 and one more (N+1, which fills the buffer), 11 others
 # (N), and 13 others (cut to 12, but not the start of the data, so not
-# a truncated echo): none of them is the echo.
+# a truncated echo): none of them is the echo. Then an empty datagram,
+# 0 bytes (sent by perl, which Debian always has: a shell cannot send
+# one): a datagram like any other, not an end of stream, nor an error,
+# nor the echo. It comes while the client is stopped, so that its
+# receive, continued, fails with EINTR first: errno still says EINTR
+# when recvmsg() returns the empty datagram, 0, which sets no errno.
+# Last, a second client, with a buffer of exactly 11 bytes (-b 11), gets
+# 12 bytes cut to 11 that are the 11 sent: cut, so longer than the
+# data; the echo, 11 bytes, would fit whole. Not its echo, nor its echo
+# truncated (that is fewer bytes than sent: n < len).
 _skipped_reaches() {
     [ "$(grep -c 'not its echo' "$BATS_TEST_TMPDIR/err")" -ge "$1" ] ||
         is_gone "$CLIENT_PID"
@@ -585,6 +594,26 @@ _skipped_reaches() {
                 "('ignoring N bytes that are not its echo') and waits on." \
                 "stdout: '$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
     done
+    kill -STOP "$CLIENT_PID"
+    client_stopped() {
+        [ "$(proc_state "$CLIENT_PID")" = T ]
+    }
+    wait_until 5 client_stopped || fail "the client did not stop"
+    "${IN_NETNS[@]}" perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+            PeerPort => $ARGV[0], Proto => "udp") or die "socket: $!\n";
+        defined $s->send("") or die "send: $!\n";' "$CLIENT_PORT"
+    kill -CONT "$CLIENT_PID"
+    wait_until 5 _skipped_reaches 5 &&
+        [ "$(grep 'not its echo' "$BATS_TEST_TMPDIR/err" | sed -n 5p)" = \
+            "client: datagram 1: ignoring 0 bytes that are not its echo (a late echo of an earlier datagram?)" ] ||
+        fail "the client waits for its 11 bytes, and an empty datagram (0" \
+            "bytes) came from the server: it was not reported ('ignoring" \
+            "0 bytes that are not its echo'). In UDP, recv() returning 0" \
+            "is an empty datagram, not an end of stream nor a failure:" \
+            "only n < 0 is (n <= 0 taken for a failure, or for a timeout" \
+            "with a stale errno?). stdout: '$(cat "$BATS_TEST_TMPDIR/out")';" \
+            "stderr: $(client_err)"
     kill -CONT "$SERVER_PID"
     wait_for_exit "$CLIENT_PID" 10
     [ "$EXIT_STATUS" -eq 0 ] && [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ] ||
@@ -594,6 +623,29 @@ _skipped_reaches() {
             "the wait (await_echo() returned NO_ECHO?); it waits on," \
             "within the same deadline (-t 10 here). stdout:" \
             "'$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
+
+    kill -STOP "$SERVER_PID"
+    start_waiting_client -t 10 -r 0 -b 11 127.0.0.1 "$SERVER_PORT"
+    "${IN_NETNS[@]}" nft add rule inet sockstep input udp dport "$CLIENT_PORT" \
+        udp sport != "$SERVER_PORT" udp sport set "$SERVER_PORT"
+    printf 'datagram 1\nX' >"$BATS_TEST_TMPDIR/data"
+    "${IN_NETNS[@]}" bash -c 'cat "$1" >"/dev/udp/127.0.0.1/$2"' \
+        sh "$BATS_TEST_TMPDIR/data" "$CLIENT_PORT"
+    wait_until 5 _skipped_reaches 1 &&
+        [ "$(grep 'not its echo' "$BATS_TEST_TMPDIR/err")" = \
+            "client: datagram 1: ignoring 11 bytes that are not its echo (a late echo of an earlier datagram?)" ] ||
+        fail "with -b 11, the client waits for its 11 bytes, and 12 bytes" \
+            "came from the server, cut to 11 that are the 11 sent: longer" \
+            "than the data, so not its echo, and not its echo truncated" \
+            "either: the echo, 11 bytes, fits -b 11 whole. An echo is" \
+            "truncated only when fewer bytes than sent came (n < len, not" \
+            "n <= len). stdout: '$(cat "$BATS_TEST_TMPDIR/out")';" \
+            "stderr: $(client_err)"
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$CLIENT_PID" 10
+    [ "$EXIT_STATUS" -eq 0 ] && [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ] ||
+        fail "-b 11: exit $EXIT_STATUS; stdout '$(cat "$BATS_TEST_TMPDIR/out")';" \
+            "stderr: $(client_err)"
 }
 
 @test "client: no prompt and nothing but the echoes on stdout when scripted" {
@@ -908,11 +960,11 @@ check_three_replies() {
 #   6  two 16-bit words of its data swapped: changed, with a checksum
 #      that is still right (the sum does not depend on the order);
 #   7  from 127.0.0.2: another host's reply;
-#   8  cut to 8 of its 56 data bytes: the IP length set to 36 as it
-#      leaves, so the receiving kernel trims it, and its checksum set to
-#      the one of those 16 bytes, for which the identifier must be
-#      known before ping starts: it is ping's PID on a raw socket, so
-#      ping waits on a fifo while the rules are loaded.
+#   8  cut to its 8-byte header, none of its 56 data bytes: the IP
+#      length set to 28 as it leaves, so the receiving kernel trims it,
+#      and its checksum set to the one of those 8 bytes, for which the
+#      identifier must be known before ping starts: it is ping's PID on
+#      a raw socket, so ping waits on a fifo while the rules are loaded.
 # A raw socket receives them all: only the checks in is_our_reply()
 # stop them.
 # lab: reply
@@ -926,9 +978,8 @@ check_three_replies() {
     pid=$!
     _test_pids+=("$pid")
     id=$((pid & 0xffff))
-    # Reply 8's sum: type and code 0, id, sequence 8, and the first 8
-    # bytes that fill_data() writes for it, ')' to '0'.
-    sum=$((id + 8 + 0x292a + 0x2b2c + 0x2d2e + 0x2f30))
+    # Reply 8's sum: type and code 0, id, sequence 8.
+    sum=$((id + 8))
     sum=$(((sum & 0xffff) + (sum >> 16)))
     netns_nft "
         table inet sockstep {
@@ -945,7 +996,7 @@ check_three_replies() {
             }
             chain output {
                 type filter hook output priority 0;
-                icmp type echo-reply icmp sequence 8 ip length set 36 @th,16,16 set $((~sum & 0xffff))
+                icmp type echo-reply icmp sequence 8 ip length set 28 @th,16,16 set $((~sum & 0xffff))
             }
         }"
     with_timeout 5 sh -c 'echo go >"$1"' sh "$gate" ||
@@ -994,12 +1045,13 @@ check_three_replies() {
             "from the host we ping (is_from_target()). The output: $output"
     [[ "$output" == *"icmp_seq=8: the data came back changed, reply ignored"* ]] &&
         [[ "$output" != *"icmp_seq=8 ttl="* ]] ||
-        fail "reply 8 came with 8 of its 56 data bytes (16 bytes of" \
-            "ICMP, its checksum right), and ping did not say" \
+        fail "reply 8 came cut to its 8-byte header, none of its 56" \
+            "data bytes (its checksum right), and ping did not say" \
             "'icmp_seq=8: the data came back changed, reply ignored':" \
             "the data must be DATA_SIZE bytes, all compared; comparing" \
-            "len - 8 bytes, the length never checked, takes a cut reply." \
-            "The output: $output"
+            "len - 8 bytes, the length never checked, takes a cut reply;" \
+            "and a header alone is a reply too (len < sizeof header" \
+            "skips only what is shorter). The output: $output"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"8 packets transmitted, 1 received, 87% packet loss"* ]] ||
         fail "$output"
@@ -1069,7 +1121,12 @@ netns_has_ipv6() {
 
 # As for IPv4 above, but ICMPv6's checksum is the kernel's to check: the
 # reply with a changed byte never reaches ping (the kernel drops it and
-# counts it in Icmp6InCsumErrors), so it is simply missing.
+# counts it in Icmp6InCsumErrors), so it is simply missing. Reply 4 is
+# cut to 4 bytes as it leaves (the payload length set to 4, the checksum
+# set to the one of those 4 bytes: type 129, code 0, and the
+# pseudo-header of ::1, ::1, length 4, next header 58): shorter than an
+# echo header, yet a raw ICMPv6 socket receives it (a raw ICMP socket
+# over IPv4 would not); it is no reply, skipped without a word.
 # lab: reply
 @test "ping checks each ICMPv6 reply: a renumbered one is not counted, a corrupted one never arrives" {
     new_netns
@@ -1081,9 +1138,13 @@ netns_has_ipv6() {
                 icmpv6 type echo-reply icmpv6 sequence 2 @th,64,8 set 0x41
                 icmpv6 type echo-reply icmpv6 sequence 3 icmpv6 sequence set 9
             }
+            chain output {
+                type filter hook output priority 0;
+                icmpv6 type echo-reply icmpv6 sequence 4 ip6 length set 4 @th,16,16 set 0x7ebf
+            }
         }"
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
-        "$STAGE_DIR/ping" -c 3 -i 0.1 -W 0.5 ::1
+        "$STAGE_DIR/ping" -c 4 -i 0.1 -W 0.5 ::1
     check_not_own_requests
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"icmp_seq=1 ttl=64"* ]] || fail "$output"
@@ -1091,7 +1152,13 @@ netns_has_ipv6() {
         fail "a corrupted ICMPv6 reply was taken: $output"
     [[ "$output" == *"icmp_seq=9: not the reply to icmp_seq=3"* ]] ||
         fail "$output"
-    [[ "$output" == *"3 packets transmitted, 1 received, 66% packet loss"* ]] ||
+    [[ "$output" == *"no reply to icmp_seq=4 within 0.5 s"* ]] &&
+        [ "$(grep -c 'icmp_seq=4' <<<"$output")" -eq 1 ] ||
+        fail "reply 4 came cut to 4 bytes, shorter than an ICMP echo" \
+            "header (8 bytes): no reply at all, to be skipped without a" \
+            "word (is_our_reply() returns 0 when len < sizeof header," \
+            "before it reads the header). The output: $output"
+    [[ "$output" == *"4 packets transmitted, 1 received, 75% packet loss"* ]] ||
         fail "$output"
 }
 

@@ -12,13 +12,15 @@
  *     bytes. -1 with EAGAIN or EWOULDBLOCK (the timeout) or EINTR: go
  *     round again. Any other failure: report_socket_error(c, "recv")
  *     and return FATAL (on a -c socket, ECONNREFUSED: nobody listens).
+ *     0 is no failure: an empty datagram, which is not the echo.
  *   - Without -c (c->connected 0), a datagram whose sender is not
  *     c->server (same_address()) is not the echo: print "client:
  *     ignoring N bytes from ADDR: not the server" on stderr (ADDR from
  *     format_address()) and wait on.
  *   - Exactly the len bytes of `data`, not truncated: write them to
  *     stdout and return ECHOED.
- *   - Truncated, and the n bytes that came are the start of `data`:
+ *   - Truncated to fewer bytes than len, and the n bytes that came are
+ *     the start of `data`:
  *     "client: datagram NUMBER: echo truncated: N of LEN bytes (the
  *     receive buffer holds SIZE; see -b)" on stderr, return FAILED.
  *   - Anything else (a late echo of an earlier datagram): "client:
