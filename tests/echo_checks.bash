@@ -499,7 +499,8 @@ build_harness() {
 
 # check_send_all_alone: send_all() alone, under the short-I/O shim, on
 # a Unix stream socket pair (tests/net_harness.c): 64 KiB must reach
-# the other end whole, and send_all() return 0.
+# the other end whole, and send_all() return 0; then, on a socket whose
+# other end is closed, send_all() must return -1 with errno EPIPE.
 check_send_all_alone() {
     _need_shortio
     build_harness ||
@@ -511,11 +512,23 @@ check_send_all_alone() {
         "$HARNESS" send_all <"$BATS_TEST_TMPDIR/in" \
         >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
     [ "$status" -eq 0 ] ||
-        fail "send_all() alone, with short writes and EINTR, returned -1" \
-            "or did not return (exit $status:" \
+        fail "send_all() alone, with short writes and EINTR, returned -1," \
+            "or not 0 (net.h: it returns 0 once every byte is sent), or" \
+            "did not return (exit $status:" \
             "$(head -c 200 "$BATS_TEST_TMPDIR/err"))." "$SHORT_IO_HINT" ||
         return 1
-    _same_echo "what send_all() alone delivered" "$SHORT_IO_HINT"
+    _same_echo "what send_all() alone delivered" "$SHORT_IO_HINT" || return 1
+    local got
+    got=$(with_timeout 10 "$HARNESS" send_all_closed 2>&1) ||
+        fail "send_all() to a socket whose other end is closed did not" \
+            "return (exit $?): send() fails with EPIPE there, for ever;" \
+            "on -1 return -1 at once, do not count it as bytes sent." ||
+        return 1
+    [ "$got" = "send_all: -1 EPIPE" ] ||
+        fail "send_all() to a socket whose other end is closed: expected" \
+            "-1 with errno EPIPE (send() fails so), got '$got'. When send()" \
+            "returns -1 (errno not EINTR), send_all() returns -1, errno as" \
+            "send() left it: the caller logs it."
 }
 
 # check_short_writes_blame: the server under the shim (reads and
@@ -632,6 +645,32 @@ check_reset_is_recv_error() {
             "sending n bytes."
 }
 
+# check_client_dropped_at_error KIND: after "PEER error: KIND: ..."
+# (KIND recv or send) serve_client() returns: once the server is done
+# with the client (gone, or asleep in accept()), nothing more about it
+# is logged, no other error and no "disconnected".
+check_client_dropped_at_error() {
+    wait_until 5 _gone_or_asleep || true
+    local after
+    after=$(sed -n "/ error: $1: /,\$p" "$SERVER_LOG" | sed 1d |
+        grep -m 1 -E ' (error: .*|disconnected)$') || true
+    [ -z "$after" ] && return 0
+    if [ "$1" = recv ]; then
+        fail "recv() failed (the log says 'PEER error: recv: ...'), and" \
+            "serve_client() went on: the log then says '$after'. After" \
+            "logging recv()'s error, return: n is -1, and sending n bytes" \
+            "sends (size_t)-1 of them."
+    else
+        fail "send_all() failed (the log says 'PEER error: send: ...')," \
+            "and serve_client() went on to recv() again: the log then says" \
+            "'$after'. After logging send()'s error, return."
+    fi
+}
+
+_gone_or_asleep() {
+    is_gone "$SERVER_PID" || _server_asleep
+}
+
 # check_returns_at_eof: after its client's end of file (recv() == 0),
 # serve_client() logs one "disconnected" and returns: the server then
 # exits (stage 01, or stage 02 with its loop still a stub) or waits,
@@ -736,6 +775,34 @@ check_accept_emfile() {
         fail "accept() failed with EMFILE and the server exited" \
             "$EXIT_STATUS, not 1: a failure to serve is an error (exit 1)," \
             "not a normal end (break, or return 0?)"
+}
+
+# check_accept_nonblock_quiet: accept_client() alone (tests/net_harness.c
+# accept_nonblock) on a non-blocking listener nobody connects to, as
+# stage 03's poll and epoll servers call it: net.h says it returns -1
+# with errno EAGAIN and logs nothing (EAGAIN is "nobody is waiting",
+# not an error).
+check_accept_nonblock_quiet() {
+    build_harness ||
+        fail "tests/net_harness.c did not build with net.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")" || return 1
+    local got said
+    with_timeout 10 "$HARNESS" accept_nonblock >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" ||
+        fail "accept_client() on a non-blocking listener with nobody" \
+            "waiting did not return (or the harness failed):" \
+            "$(head -c 200 "$BATS_TEST_TMPDIR/err")" || return 1
+    got=$(grep '^accept_client: ' "$BATS_TEST_TMPDIR/out")
+    [ "$got" = "accept_client: -1 EAGAIN" ] ||
+        fail "accept_client() on a non-blocking listener with nobody" \
+            "waiting: expected -1 with errno EAGAIN, got '$got'." || return 1
+    said=$(grep -v '^listening on ' "$BATS_TEST_TMPDIR/err" | head -n 1)
+    [ -z "$said" ] ||
+        fail "accept_client() logged '$said' when accept() said EAGAIN" \
+            "(a non-blocking listener, nobody waiting). EAGAIN is no error" \
+            "but \"nobody is waiting\": return -1 without a word. Log only" \
+            "when errno is neither EAGAIN nor EWOULDBLOCK (stage 03's poll" \
+            "and epoll servers would log at every turn)."
 }
 
 _gone_or_flooding() {
