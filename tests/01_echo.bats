@@ -204,6 +204,17 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 }
 
 # lab: client
+@test "client: the server resets the connection: recv()'s error, exit 1" {
+    start_stage_server
+    check_client_reports_reset
+}
+
+# lab: client
+@test "client: socket() fails (no IPv6, ::1): its error is reported, exit 1" {
+    check_client_socket_fails
+}
+
+# lab: client
 @test "client: no server at the port: a clear message, exit 1" {
     start_stage_server
     check_no_server

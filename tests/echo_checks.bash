@@ -408,6 +408,69 @@ check_client_reports_lost_server() {
         "$BATS_TEST_TMPDIR/err" || fail "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
 }
 
+# check_client_reports_reset: the server is killed with the client's
+# line unread, so its kernel resets the connection (RST): the
+# client's recv() fails with ECONNRESET, and the client must say so
+# ("client: recv: Connection reset by peer") and exit 1. A recv_all()
+# that returns 0 (or what it got) on an error makes the client say
+# that the server closed the connection, which it did not.
+check_client_reports_reset() {
+    local fifo="$BATS_TEST_TMPDIR/lines" writer client
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    run_client 127.0.0.1 "$SERVER_PORT" <"$fifo" >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    client=$!
+    _test_pids+=("$client")
+    exec {writer}>"$fifo"
+    wait_until 5 log_reaches 1 ' connected$' ||
+        fail "the client did not connect" || return 1
+    kill -STOP "$SERVER_PID"
+    printf 'one\n' >&"$writer"
+    # Wait until 'one' waits, unread, in the server's socket.
+    wait_until 5 _server_has_unread ||
+        fail "the client's line never reached the server's socket" ||
+        return 1
+    kill -KILL "$SERVER_PID"
+    wait_for_exit "$client" 10
+    exec {writer}>&-
+    grep -q 'recv: Connection reset by peer' "$BATS_TEST_TMPDIR/err" ||
+        fail "the server reset the connection (it was killed with a line" \
+            "unread): the client's recv() failed with ECONNRESET, and the" \
+            "client said '$(head -c 200 "$BATS_TEST_TMPDIR/err")'. When" \
+            "recv() returns -1, recv_all() returns -1 (errno set), and the" \
+            "client says 'client: recv: Connection reset by peer'; fewer" \
+            "bytes than asked means the server closed, which it did not." ||
+        return 1
+    [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1"
+}
+
+_server_has_unread() {
+    local q
+    q=$(ss -Htn state established "( sport = :$SERVER_PORT )" 2>/dev/null |
+        awk '{ print $1; exit }')
+    [ "${q:-0}" -gt 0 ]
+}
+
+# check_client_socket_fails: the client under tests/ipv4only.so, where
+# socket(AF_INET6) fails (EAFNOSUPPORT), asked for ::1: it has no
+# address left, and must say why the last one failed: "Address family
+# not supported by protocol". A loop that goes on to connect() on the
+# -1 of the failed socket() says "Bad file descriptor" instead.
+check_client_socket_fails() {
+    [ -f "$TOP/tests/ipv4only.so" ] ||
+        fail "tests/ipv4only.so is not built: make test builds it" ||
+        return 1
+    run with_timeout 10 env LD_PRELOAD="$TOP/tests/ipv4only.so" \
+        "$STAGE_DIR/client" ::1 9 </dev/null
+    [ "$status" -eq 1 ] && [[ "$output" == *"Address family not supported"* ]] ||
+        fail "socket() failed for ::1 (no IPv6 here: EAFNOSUPPORT), and the" \
+            "client exited $status, saying '$output'. Expected exit 1 and" \
+            "'client: connect to ::1 port 9: Address family not supported by" \
+            "protocol'. When socket() fails, go on to the next address" \
+            "(continue): connect() on fd -1 fails with EBADF and hides why."
+}
+
 # Started with fd 0 closed (./client HOST PORT <&-), the client behaves
 # as with empty input: it connects, sends nothing, exits 0. Without
 # /dev/null on fd 0, its socket takes fd 0, and getline() reads the
