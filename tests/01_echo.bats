@@ -42,6 +42,11 @@ start_stage_server() {
     check_accept_eintr_retried
 }
 
+# lab: accept
+@test "accept: a non-blocking listener, nobody waiting: -1 and EAGAIN, nothing logged" {
+    check_accept_nonblock_quiet
+}
+
 # lab: echo
 @test "echo: one byte is echoed (bash /dev/tcp, no client of ours)" {
     start_stage_server
@@ -73,6 +78,7 @@ start_stage_server() {
     start_stage_server
     check_reset_is_recv_error
     wait_for_exit "$SERVER_PID" 5
+    check_client_dropped_at_error recv
     [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS, not 0"
 }
 
@@ -106,6 +112,7 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
     start_stage_server
     check_send_error_logged
     wait_for_exit "$SERVER_PID" 5
+    check_client_dropped_at_error send
     [ "$EXIT_STATUS" -eq 0 ] || fail "the server exited $EXIT_STATUS, not 0"
 }
 
@@ -194,6 +201,17 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 @test "client: the server goes away mid-session: a clear message, exit 1" {
     start_stage_server
     check_client_reports_lost_server
+}
+
+# lab: client
+@test "client: the server resets the connection: recv()'s error, exit 1" {
+    start_stage_server
+    check_client_reports_reset
+}
+
+# lab: client
+@test "client: socket() fails (no IPv6, ::1): its error is reported, exit 1" {
+    check_client_socket_fails
 }
 
 # lab: client

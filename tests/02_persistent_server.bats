@@ -68,11 +68,13 @@ echo_once() {
 # lab: echo
 @test "echo: a client that resets the connection: recv()'s error is logged" {
     check_reset_is_recv_error
+    check_client_dropped_at_error recv
 }
 
 # lab: echo
 @test "echo: a client that closes before its echo is sent: send()'s error is logged" {
     check_send_error_logged
+    check_client_dropped_at_error send
 }
 
 # lab: echo

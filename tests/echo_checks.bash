@@ -408,6 +408,69 @@ check_client_reports_lost_server() {
         "$BATS_TEST_TMPDIR/err" || fail "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
 }
 
+# check_client_reports_reset: the server is killed with the client's
+# line unread, so its kernel resets the connection (RST): the
+# client's recv() fails with ECONNRESET, and the client must say so
+# ("client: recv: Connection reset by peer") and exit 1. A recv_all()
+# that returns 0 (or what it got) on an error makes the client say
+# that the server closed the connection, which it did not.
+check_client_reports_reset() {
+    local fifo="$BATS_TEST_TMPDIR/lines" writer client
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    run_client 127.0.0.1 "$SERVER_PORT" <"$fifo" >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &
+    client=$!
+    _test_pids+=("$client")
+    exec {writer}>"$fifo"
+    wait_until 5 log_reaches 1 ' connected$' ||
+        fail "the client did not connect" || return 1
+    kill -STOP "$SERVER_PID"
+    printf 'one\n' >&"$writer"
+    # Wait until 'one' waits, unread, in the server's socket.
+    wait_until 5 _server_has_unread ||
+        fail "the client's line never reached the server's socket" ||
+        return 1
+    kill -KILL "$SERVER_PID"
+    wait_for_exit "$client" 10
+    exec {writer}>&-
+    grep -q 'recv: Connection reset by peer' "$BATS_TEST_TMPDIR/err" ||
+        fail "the server reset the connection (it was killed with a line" \
+            "unread): the client's recv() failed with ECONNRESET, and the" \
+            "client said '$(head -c 200 "$BATS_TEST_TMPDIR/err")'. When" \
+            "recv() returns -1, recv_all() returns -1 (errno set), and the" \
+            "client says 'client: recv: Connection reset by peer'; fewer" \
+            "bytes than asked means the server closed, which it did not." ||
+        return 1
+    [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1"
+}
+
+_server_has_unread() {
+    local q
+    q=$(ss -Htn state established "( sport = :$SERVER_PORT )" 2>/dev/null |
+        awk '{ print $1; exit }')
+    [ "${q:-0}" -gt 0 ]
+}
+
+# check_client_socket_fails: the client under tests/ipv4only.so, where
+# socket(AF_INET6) fails (EAFNOSUPPORT), asked for ::1: it has no
+# address left, and must say why the last one failed: "Address family
+# not supported by protocol". A loop that goes on to connect() on the
+# -1 of the failed socket() says "Bad file descriptor" instead.
+check_client_socket_fails() {
+    [ -f "$TOP/tests/ipv4only.so" ] ||
+        fail "tests/ipv4only.so is not built: make test builds it" ||
+        return 1
+    run with_timeout 10 env LD_PRELOAD="$TOP/tests/ipv4only.so" \
+        "$STAGE_DIR/client" ::1 9 </dev/null
+    [ "$status" -eq 1 ] && [[ "$output" == *"Address family not supported"* ]] ||
+        fail "socket() failed for ::1 (no IPv6 here: EAFNOSUPPORT), and the" \
+            "client exited $status, saying '$output'. Expected exit 1 and" \
+            "'client: connect to ::1 port 9: Address family not supported by" \
+            "protocol'. When socket() fails, go on to the next address" \
+            "(continue): connect() on fd -1 fails with EBADF and hides why."
+}
+
 # Started with fd 0 closed (./client HOST PORT <&-), the client behaves
 # as with empty input: it connects, sends nothing, exits 0. Without
 # /dev/null on fd 0, its socket takes fd 0, and getline() reads the
@@ -499,7 +562,8 @@ build_harness() {
 
 # check_send_all_alone: send_all() alone, under the short-I/O shim, on
 # a Unix stream socket pair (tests/net_harness.c): 64 KiB must reach
-# the other end whole, and send_all() return 0.
+# the other end whole, and send_all() return 0; then, on a socket whose
+# other end is closed, send_all() must return -1 with errno EPIPE.
 check_send_all_alone() {
     _need_shortio
     build_harness ||
@@ -511,11 +575,23 @@ check_send_all_alone() {
         "$HARNESS" send_all <"$BATS_TEST_TMPDIR/in" \
         >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
     [ "$status" -eq 0 ] ||
-        fail "send_all() alone, with short writes and EINTR, returned -1" \
-            "or did not return (exit $status:" \
+        fail "send_all() alone, with short writes and EINTR, returned -1," \
+            "or not 0 (net.h: it returns 0 once every byte is sent), or" \
+            "did not return (exit $status:" \
             "$(head -c 200 "$BATS_TEST_TMPDIR/err"))." "$SHORT_IO_HINT" ||
         return 1
-    _same_echo "what send_all() alone delivered" "$SHORT_IO_HINT"
+    _same_echo "what send_all() alone delivered" "$SHORT_IO_HINT" || return 1
+    local got
+    got=$(with_timeout 10 "$HARNESS" send_all_closed 2>&1) ||
+        fail "send_all() to a socket whose other end is closed did not" \
+            "return (exit $?): send() fails with EPIPE there, for ever;" \
+            "on -1 return -1 at once, do not count it as bytes sent." ||
+        return 1
+    [ "$got" = "send_all: -1 EPIPE" ] ||
+        fail "send_all() to a socket whose other end is closed: expected" \
+            "-1 with errno EPIPE (send() fails so), got '$got'. When send()" \
+            "returns -1 (errno not EINTR), send_all() returns -1, errno as" \
+            "send() left it: the caller logs it."
 }
 
 # check_short_writes_blame: the server under the shim (reads and
@@ -632,6 +708,32 @@ check_reset_is_recv_error() {
             "sending n bytes."
 }
 
+# check_client_dropped_at_error KIND: after "PEER error: KIND: ..."
+# (KIND recv or send) serve_client() returns: once the server is done
+# with the client (gone, or asleep in accept()), nothing more about it
+# is logged, no other error and no "disconnected".
+check_client_dropped_at_error() {
+    wait_until 5 _gone_or_asleep || true
+    local after
+    after=$(sed -n "/ error: $1: /,\$p" "$SERVER_LOG" | sed 1d |
+        grep -m 1 -E ' (error: .*|disconnected)$') || true
+    [ -z "$after" ] && return 0
+    if [ "$1" = recv ]; then
+        fail "recv() failed (the log says 'PEER error: recv: ...'), and" \
+            "serve_client() went on: the log then says '$after'. After" \
+            "logging recv()'s error, return: n is -1, and sending n bytes" \
+            "sends (size_t)-1 of them."
+    else
+        fail "send_all() failed (the log says 'PEER error: send: ...')," \
+            "and serve_client() went on to recv() again: the log then says" \
+            "'$after'. After logging send()'s error, return."
+    fi
+}
+
+_gone_or_asleep() {
+    is_gone "$SERVER_PID" || _server_asleep
+}
+
 # check_returns_at_eof: after its client's end of file (recv() == 0),
 # serve_client() logs one "disconnected" and returns: the server then
 # exits (stage 01, or stage 02 with its loop still a stub) or waits,
@@ -736,6 +838,34 @@ check_accept_emfile() {
         fail "accept() failed with EMFILE and the server exited" \
             "$EXIT_STATUS, not 1: a failure to serve is an error (exit 1)," \
             "not a normal end (break, or return 0?)"
+}
+
+# check_accept_nonblock_quiet: accept_client() alone (tests/net_harness.c
+# accept_nonblock) on a non-blocking listener nobody connects to, as
+# stage 03's poll and epoll servers call it: net.h says it returns -1
+# with errno EAGAIN and logs nothing (EAGAIN is "nobody is waiting",
+# not an error).
+check_accept_nonblock_quiet() {
+    build_harness ||
+        fail "tests/net_harness.c did not build with net.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")" || return 1
+    local got said
+    with_timeout 10 "$HARNESS" accept_nonblock >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" ||
+        fail "accept_client() on a non-blocking listener with nobody" \
+            "waiting did not return (or the harness failed):" \
+            "$(head -c 200 "$BATS_TEST_TMPDIR/err")" || return 1
+    got=$(grep '^accept_client: ' "$BATS_TEST_TMPDIR/out")
+    [ "$got" = "accept_client: -1 EAGAIN" ] ||
+        fail "accept_client() on a non-blocking listener with nobody" \
+            "waiting: expected -1 with errno EAGAIN, got '$got'." || return 1
+    said=$(grep -v '^listening on ' "$BATS_TEST_TMPDIR/err" | head -n 1)
+    [ -z "$said" ] ||
+        fail "accept_client() logged '$said' when accept() said EAGAIN" \
+            "(a non-blocking listener, nobody waiting). EAGAIN is no error" \
+            "but \"nobody is waiting\": return -1 without a word. Log only" \
+            "when errno is neither EAGAIN nor EWOULDBLOCK (stage 03's poll" \
+            "and epoll servers would log at every turn)."
 }
 
 _gone_or_flooding() {
