@@ -219,6 +219,13 @@ round_trip() {
         skip "strace cannot trace here (ptrace not permitted)"
     start_server "$strace" -f -qq -e signal=none -e trace=splice,sendfile \
         -o "$HERE/server.strace" "$STAGE_DIR/server" -d "$ROOT" 0
+    # Stopping strace detaches it and leaves the server running: the
+    # server (strace's only child) is stopped by its own PID too.
+    local server_pid
+    server_pid=$(cat "/proc/$SERVER_PID/task/$SERVER_PID/children")
+    server_pid=${server_pid%% *}
+    [ -n "$server_pid" ] || fail "no server process under strace $SERVER_PID"
+    _test_pids+=("$server_pid")
     local _client_wrapper=("$strace" -f -qq -e signal=none -e trace=splice,sendfile
         -o "$HERE/client.strace")
     random_file "$HERE/data" $((3 * 1024 * 1024 + 7))
