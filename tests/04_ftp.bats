@@ -226,7 +226,7 @@ round_trip() {
     server_pid=${server_pid%% *}
     [ -n "$server_pid" ] || fail "no server process under strace $SERVER_PID"
     _test_pids+=("$server_pid")
-    local _client_wrapper=("$strace" -f -qq -e signal=none -e trace=splice,sendfile
+    local _client_wrapper=("$strace" -f -qq -e signal=none -e "trace=splice,sendfile"
         -o "$HERE/client.strace")
     random_file "$HERE/data" $((3 * 1024 * 1024 + 7))
     round_trip data
