@@ -8,27 +8,15 @@
  * bytes the "ready" line announced. Neither side ever guesses where a
  * message ends from the size of a recv().
  */
-/* lab:begin splice_macros */
-/* splice() and F_SETPIPE_SZ are Linux calls, which glibc and musl
- * declare only when asked for GNU extensions (see recv_file_data()). */
-#if defined(__linux__) && !defined(SOCKSTEP_NO_SPLICE)
-#define _GNU_SOURCE
-#define USE_SPLICE 1
-#endif
-/* lab:end splice_macros */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__) && !defined(SOCKSTEP_NO_SENDFILE)
-#include <sys/sendfile.h>
-#endif
 
 #include "net.h"
 #include "proto.h"
@@ -164,33 +152,14 @@ send_line(int fd, const char *format, ...)
 
 /*** File data ***/
 
-/* Send `count` bytes of a file, starting at `offset`, to a socket.
- * Returns 0, or -1 with errno set; a file shorter than promised gives
- * EIO. On Linux sendfile() moves the bytes from the page cache to the
- * socket inside the kernel; elsewhere a read()/send() loop does it,
- * with a 64 KiB buffer: each system call costs about the same whatever
- * its size, so big chunks mean few calls (the source article's 1 KiB
- * chunks mean 64 times as many). Building with -DSOCKSTEP_NO_SENDFILE
- * forces the loop on Linux too: `make bench` compares the two. */
+/* Send `count` bytes of a file, starting at `offset`, to a socket:
+ * pread() a chunk, send_all() it, until all is sent. Returns 0, or -1
+ * with errno set; a file shorter than promised gives EIO. Each system
+ * call costs about the same whatever its size, so big chunks mean few
+ * calls (FILE_BUF_SIZE, in proto.h, says how big, and SPEED.md why). */
 int
 send_file_data(int sock, int file_fd, off_t offset, off_t count)
 {
-#if defined(__linux__) && !defined(SOCKSTEP_NO_SENDFILE)
-    while (count > 0) {
-        size_t chunk = count > 0x40000000 ? 0x40000000 : (size_t)count;
-        ssize_t n = sendfile(sock, file_fd, &offset, chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EINVAL || errno == ENOSYS))
-            break; /* not for this kind of file: use the loop below */
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO; /* the file ended early */
-            return -1;
-        }
-        count -= n;
-    }
-#endif
     char buf[FILE_BUF_SIZE];
     while (count > 0) {
         size_t chunk = count > (off_t)sizeof buf ? sizeof buf : (size_t)count;
@@ -227,39 +196,22 @@ write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* lab:begin splice_prototype */
-#ifdef USE_SPLICE
-/* On Linux, splice_file_data() (below) does recv_file_data()'s work
- * with half the copying (a 1 GiB get 1.4 to 1.7 times as fast:
- * 04_ftp/SPEED.md), and leaves the loop only what it cannot do.
- * Building with -DSOCKSTEP_NO_SPLICE turns it off, to compare. */
-enum { NO_SPLICE = 1 }; /* splice_file_data(): use the loop instead */
-static int splice_file_data(struct reader *r, int file_fd, off_t count,
-                            off_t *done, progress_fn *progress,
-                            void *progress_arg);
-#endif
-/* lab:end splice_prototype */
-
 /* Receive exactly `count` bytes of file data and write them to file_fd
  * at its current offset, reporting progress if asked. Returns 0; -1 if
  * the connection failed (errno set, or 0 when it simply ended early);
  * -2 if writing the file failed (errno set).
  *
- * The loop below is the lesson, and what runs everywhere: recv() into
- * a buffer, write() the buffer out. Each byte is copied twice on the
- * way, from the socket into `buf`, and from `buf` into the file. */
+ * recv() into a buffer, write() the buffer out: each byte is copied
+ * twice on the way, from the socket into `buf`, and from `buf` into
+ * the file. read_some() hands over first the bytes that came with the
+ * "ready" line; the loop never asks it for more than is still owed:
+ * what comes after the file's last byte is the next message. */
 int
 recv_file_data(struct reader *r, int file_fd, off_t count,
                progress_fn *progress, void *progress_arg)
 {
     /* lab:begin recv_file_data */
     off_t done = 0;
-#ifdef USE_SPLICE
-    int spliced =
-        splice_file_data(r, file_fd, count, &done, progress, progress_arg);
-    if (spliced != NO_SPLICE)
-        return spliced;
-#endif
     char buf[FILE_BUF_SIZE];
     while (done < count) {
         size_t want = count - done > (off_t)sizeof buf ? sizeof buf
@@ -279,97 +231,6 @@ recv_file_data(struct reader *r, int file_fd, off_t count,
     return 0;
     /* lab:end recv_file_data */
 }
-
-/* lab:begin splice */
-#ifdef USE_SPLICE
-/* bytes a pipe holds: the most Linux lets an unprivileged program ask
- * for by default (/proc/sys/fs/pipe-max-size) */
-#define PIPE_SIZE (1 << 20)
-
-/* Linux only: recv_file_data() without the program's buffer. splice()
- * moves bytes between a pipe and something else inside the kernel:
- * from the socket into a pipe, the kernel hands over the pages the
- * bytes arrived in instead of copying them; from the pipe into the
- * file, it copies them once, into the file's pages. The plain loop
- * copies each byte into `buf` first.
- *
- * The bytes that came with the "ready" line are in the reader: they go
- * to the file first, with write(). Then pairs of splice() calls move
- * the rest, never asking the socket for more than is still owed: what
- * comes after the file's last byte is the next message, which belongs
- * to the reader. Updates *done as bytes reach the file, and returns as
- * recv_file_data() does, or NO_SPLICE when this socket cannot be
- * spliced (nothing has been read from it yet): the loop takes over. */
-static int
-splice_file_data(struct reader *r, int file_fd, off_t count, off_t *done,
-                 progress_fn *progress, void *progress_arg)
-{
-    if (r->start < r->end) {
-        size_t have = r->end - r->start;
-        if ((off_t)have > count)
-            have = (size_t)count;
-        if (write_all(file_fd, r->buf + r->start, have) < 0)
-            return -2;
-        r->start += have;
-        *done += (off_t)have;
-    }
-    if (*done == count)
-        return 0;
-    int pipe_fds[2]; /* [1] is the end bytes go in, [0] where they come out */
-    if (pipe(pipe_fds) < 0)
-        return NO_SPLICE;
-    /* A pipe holds 64 KiB unless asked for more; 1 MiB moves 16 times
-     * as much per pair of calls. If refused, 64 KiB works too. */
-    fcntl(pipe_fds[1], F_SETPIPE_SZ, PIPE_SIZE);
-
-    int result = 0;
-    off_t first = *done;
-    while (result == 0 && *done < count) {
-        off_t owed = count - *done;
-        size_t want = owed > PIPE_SIZE ? PIPE_SIZE : (size_t)owed;
-        ssize_t in = splice(r->fd, NULL, pipe_fds[1], NULL, want, 0);
-        if (in < 0 && errno == EINTR)
-            continue;
-        if (in < 0 && errno == EINVAL && *done == first) {
-            result = NO_SPLICE; /* not a socket splice() can read */
-            break;
-        }
-        if (in <= 0) {
-            if (in == 0)
-                errno = 0; /* the connection ended early */
-            result = -1;
-            break;
-        }
-        /* Empty the pipe into the file: `in` bytes, in as many calls
-         * as it takes. */
-        for (ssize_t left = in; left > 0;) {
-            ssize_t out =
-                splice(pipe_fds[0], NULL, file_fd, NULL, (size_t)left, 0);
-            if (out < 0 && errno == EINTR)
-                continue;
-            if (out <= 0) {
-                if (out == 0)
-                    errno = EIO; /* cannot happen: we hold the pipe's
-                                    other end */
-                result = -2;
-                break;
-            }
-            left -= out;
-        }
-        if (result == 0) {
-            *done += in;
-            if (progress != NULL)
-                progress(*done, progress_arg);
-        }
-    }
-    int saved_errno = errno; /* close() may change it */
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    errno = saved_errno;
-    return result;
-}
-#endif
-/* lab:end splice */
 
 /*** Time ***/
 

@@ -145,12 +145,12 @@ END {
         mib = median("ftp" SUBSEP "file" SUBSEP "MiB")
         panel("Stage 04: get of a " mib " MiB file over loopback (MB/s)", 6,
               "ftp|cat|MBps;ftp|sendfile-baseline|MBps;ftp|store-baseline|MBps;" \
-              "ftp|1k|get-MBps;ftp|64k|get-MBps;ftp|sendfile|get-MBps",
+              "ftp|1k|get-MBps;ftp|64k|get-MBps;ftp|default|get-MBps",
               "cat file to /dev/null;sendfile, bytes discarded;sendfile, bytes stored;" \
-              "get, 1 KiB loop;get, 64 KiB loop;get, sendfile", "MB/s", "%.0f")
+              "get, 1 KiB loop;get, 64 KiB loop;get, 1 MiB loop", "MB/s", "%.0f")
         panel("The server's CPU time for that get (ms)", 3,
-              "ftp|1k|get-server-cpu-ms;ftp|64k|get-server-cpu-ms;ftp|sendfile|get-server-cpu-ms",
-              "1 KiB loop;64 KiB loop;sendfile", "ms", "%.0f")
+              "ftp|1k|get-server-cpu-ms;ftp|64k|get-server-cpu-ms;ftp|default|get-server-cpu-ms",
+              "1 KiB loop;64 KiB loop;1 MiB loop", "ms", "%.0f")
     } else if (part == "models") {
         panel("Stage 03: echo round trips, 100 clients (requests/s)", 3,
               "models|server-100|rps;models|server_fork-100|rps;models|server_poll-100|rps",
@@ -167,9 +167,9 @@ END {
     } else if (part == "peers") {
         mib = median("peers" SUBSEP "file" SUBSEP "MiB")
         panel("get of a " mib " MiB file into a file (MB/s)", 5,
-              "peers|cat|MBps;peers|sockstep|MBps;peers|loop|MBps;" \
+              "peers|cat|MBps;peers|sockstep|MBps;peers|64k|MBps;" \
               "peers|python|MBps;peers|1k|MBps",
-              "cat file > copy;sockstep (splice);sockstep, portable loop;" \
+              "cat file > copy;sockstep (1 MiB);sockstep, 64 KiB loops;" \
               "Python peer;1 KiB loop (the source)", "MB/s", "%.0f")
         panel("UDP echo, 10 clients, 1 or 4 datagrams in flight (echoes/s)", 6,
               "peers|udp|rps;peers|udp-q|rps;peers|udp-python|rps;" \

@@ -178,25 +178,65 @@ replay_example() {
 # round_trip NAME: put $HERE/NAME, get it back into another directory,
 # and compare all three copies.
 round_trip() {
+    local hint="The file's first bytes come with the ready line (or the"
+    hint+=" put line): read_some() must hand out what the reader holds,"
+    hint+=" each byte once, before it calls recv()"
     run ftp "put $1"
     [ "$status" -eq 0 ] || fail "put $1: $output"
-    cmp "$HERE/$1" "$ROOT/$1"
+    cmp "$HERE/$1" "$ROOT/$1" || fail "put $1: the stored copy differs" \
+        "from the original (cmp above). $hint"
     mkdir -p "$HERE/back"
     (cd "$HERE/back" && printf 'get %s\n' "$1" |
         run_client 127.0.0.1 "$SERVER_PORT") ||
         fail "get $1 failed"
-    cmp "$HERE/$1" "$HERE/back/$1"
+    cmp "$HERE/$1" "$HERE/back/$1" || fail "get $1: the downloaded copy" \
+        "differs from the original (cmp above). $hint"
 }
 
 # lab: framing
-@test "put and get round trips are byte-exact: 0 bytes, 1 byte, 1 MiB" {
+@test "put and get round trips are byte-exact: 0 bytes, 1 byte, 1 MiB - 1, 1 MiB, 1 MiB + 1" {
+    # 1 MiB: FILE_BUF_SIZE, the bytes one recv() or read() of data asks for
     start_ftp_server
     : >"$HERE/empty"
     printf 'x' >"$HERE/one"
+    random_file "$HERE/mebibyte-1" $((1024 * 1024 - 1))
     random_file "$HERE/mebibyte" $((1024 * 1024))
+    random_file "$HERE/mebibyte+1" $((1024 * 1024 + 1))
     round_trip empty
     round_trip one
+    round_trip mebibyte-1
     round_trip mebibyte
+    round_trip mebibyte+1
+}
+
+# lab: framing
+@test "get and put move the data through the loops the README teaches: no splice() or sendfile()" {
+    [ -z "${CHECK_VARIANT:-}" ] ||
+        skip "make check-$CHECK_VARIANT runs its own wrapper, not strace"
+    local strace
+    strace=$(command -v strace) || skip "strace is not installed"
+    "$strace" -qq -e trace=none true 2>/dev/null ||
+        skip "strace cannot trace here (ptrace not permitted)"
+    start_server "$strace" -f -qq -e signal=none -e trace=splice,sendfile \
+        -o "$HERE/server.strace" "$STAGE_DIR/server" -d "$ROOT" 0
+    # Stopping strace detaches it and leaves the server running: the
+    # server (strace's only child) is stopped by its own PID too.
+    local server_pid
+    server_pid=$(cat "/proc/$SERVER_PID/task/$SERVER_PID/children")
+    server_pid=${server_pid%% *}
+    [ -n "$server_pid" ] || fail "no server process under strace $SERVER_PID"
+    _test_pids+=("$server_pid")
+    local _client_wrapper=("$strace" -f -qq -e signal=none -e "trace=splice,sendfile"
+        -o "$HERE/client.strace")
+    random_file "$HERE/data" $((3 * 1024 * 1024 + 7))
+    round_trip data
+    local calls
+    calls=$(cat "$HERE/server.strace" "$HERE/client.strace")
+    [ -z "$calls" ] ||
+        fail "a put and a get called splice() or sendfile():" "$calls" \
+            "The code a student reads must be the code that runs:" \
+            "send_file_data() and recv_file_data() move file data with" \
+            "read()/send() and recv()/write() (04_ftp/SPEED.md says why)"
 }
 
 # lab: framing

@@ -1,1 +1,0 @@
-/* (No splice_file_data() here: see the top of the file.) */
