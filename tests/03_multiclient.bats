@@ -745,6 +745,34 @@ check_reaping_waits_for_nobody() {
     tcp_close "$a"
 }
 
+# A SIGCHLD handler must leave errno as it found it: the signal may come
+# between a failed call and the code that reads its errno. Here accept()
+# fails with ENETUNREACH (to be retried) and a child exits just before
+# it returns (tests/acceptfail.so, ACCEPTFAIL=SIGCHLD): the waitpid()
+# that finds no child left sets errno to ECHILD, which is no reason to
+# retry.
+check_reaping_keeps_errno() {
+    local shim="$TOP/tests/acceptfail.so"
+    [ -f "$shim" ] ||
+        fail "tests/acceptfail.so is not built: make test builds it" ||
+        return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=SIGCHLD \
+        "$STAGE_DIR/server_fork" 0
+    tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+    wait_until 5 log_reaches 1 '^acceptfail: ' ||
+        fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||
+        return 1
+    tcp_close "$TCP_FD"
+    tcp_open 127.0.0.1 "$SERVER_PORT" &&
+        echo_once "$TCP_FD" "after the failed accept" && is_running "$SERVER_PID" &&
+        return 0
+    fail "accept() failed with ENETUNREACH (to be retried), and a child" \
+        "exited before the server read errno; then the server stopped" \
+        "serving$(_logged_note ': accept: '). Does on_child_exit() leave" \
+        "errno changed? Its last waitpid() sets errno to ECHILD (no child" \
+        "left): save errno first, and restore it before returning"
+}
+
 server_children_are() {
     [ "$(wc -w <<<"$(child_pids "$SERVER_PID")")" -eq "$1" ]
 }
@@ -878,6 +906,11 @@ check_accept_error() {
 # lab: reap
 @test "fork: every child is reaped without waiting for those still running (WNOHANG)" {
     on server_fork check_reaping_waits_for_nobody
+}
+
+# lab: reap
+@test "fork: a SIGCHLD between accept()'s failure and its errno: errno is kept" {
+    check_reaping_keeps_errno
 }
 
 # lab: reap
