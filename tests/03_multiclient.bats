@@ -274,7 +274,7 @@ check_resources_back_to_baseline() {
     done
     wait_until 10 log_reaches 200 ' disconnected$' ||
         fail "$(log_count ' disconnected$') of 200 disconnections logged"
-    wait_until 5 server_fds_are "$fds" ||
+    wait_until 5 server_fds_at_most "$fds" ||
         fail "the server keeps a file descriptor for every client:" \
             "$(fd_count "$SERVER_PID") open now, $fds before. Close each" \
             "client's socket once it is served (server_fork: the parent" \
@@ -340,7 +340,7 @@ failed_client_is_closed() {
     tcp_open 127.0.0.1 "$SERVER_PORT"
     echo_once "$TCP_FD" "the next client"
     tcp_close "$TCP_FD"
-    wait_until 5 server_fds_are "$FDS_BEFORE" ||
+    wait_until 5 server_fds_at_most "$FDS_BEFORE" ||
         fail "the server holds $(fd_count "$SERVER_PID") descriptors, not" \
             "$FDS_BEFORE as before: is the failed client's socket closed?"
 }
@@ -403,8 +403,11 @@ fail_children_left() {
 # The conditions check_resources_back_to_baseline waits for. wait_until
 # runs a command again and again; a "$(...)" among its arguments would
 # be counted once, before the first try.
-server_fds_are() {
-    [ "$(fd_count "$SERVER_PID")" -eq "$1" ]
+# (At most: fewer is no leak, and the count before has been seen to
+# catch a descriptor open for a moment, 7 before and 6 after, on a
+# loaded machine.)
+server_fds_at_most() {
+    [ "$(fd_count "$SERVER_PID")" -le "$1" ]
 }
 
 server_threads_at_most() {
