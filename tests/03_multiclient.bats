@@ -274,7 +274,7 @@ check_resources_back_to_baseline() {
     done
     wait_until 10 log_reaches 200 ' disconnected$' ||
         fail "$(log_count ' disconnected$') of 200 disconnections logged"
-    wait_until 5 server_fds_are "$fds" ||
+    wait_until 5 server_fds_at_most "$fds" ||
         fail "the server keeps a file descriptor for every client:" \
             "$(fd_count "$SERVER_PID") open now, $fds before. Close each" \
             "client's socket once it is served (server_fork: the parent" \
@@ -340,7 +340,7 @@ failed_client_is_closed() {
     tcp_open 127.0.0.1 "$SERVER_PORT"
     echo_once "$TCP_FD" "the next client"
     tcp_close "$TCP_FD"
-    wait_until 5 server_fds_are "$FDS_BEFORE" ||
+    wait_until 5 server_fds_at_most "$FDS_BEFORE" ||
         fail "the server holds $(fd_count "$SERVER_PID") descriptors, not" \
             "$FDS_BEFORE as before: is the failed client's socket closed?"
 }
@@ -403,8 +403,11 @@ fail_children_left() {
 # The conditions check_resources_back_to_baseline waits for. wait_until
 # runs a command again and again; a "$(...)" among its arguments would
 # be counted once, before the first try.
-server_fds_are() {
-    [ "$(fd_count "$SERVER_PID")" -eq "$1" ]
+# (At most: fewer is no leak, and the count before has been seen to
+# catch a descriptor open for a moment, 7 before and 6 after, on a
+# loaded machine.)
+server_fds_at_most() {
+    [ "$(fd_count "$SERVER_PID")" -le "$1" ]
 }
 
 server_threads_at_most() {
@@ -661,7 +664,8 @@ socket_inodes() {
 # left, is reaped: none is left a zombie. First one client after another;
 # then 20 at once that leave together, so that their children exit at
 # nearly the same time: signals do not queue, and one SIGCHLD may stand
-# for several exits.
+# for several exits. Last, for certain: 5 children exit while the
+# parent is stopped (SIGSTOP), so it gets one SIGCHLD for all 5.
 check_children_reaped() {
     local i fds=()
     for i in $(seq 20); do
@@ -682,7 +686,36 @@ check_children_reaped() {
     for i in "${fds[@]}"; do
         tcp_close "$i"
     done
-    wait_until 5 server_has_no_children || fail_children_left
+    wait_until 5 server_has_no_children || fail_children_left || return 1
+    check_one_sigchld_for_five
+}
+
+server_zombies_are() {
+    [ "$(zombie_count "$SERVER_PID")" -eq "$1" ]
+}
+
+check_one_sigchld_for_five() {
+    local i fds=() left
+    for i in 1 2 3 4 5; do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        fds+=("$TCP_FD")
+        echo_once "$TCP_FD" "stopped $i"
+    done
+    kill -STOP "$SERVER_PID"
+    for i in "${fds[@]}"; do
+        tcp_close "$i"
+    done
+    left=0
+    wait_until 5 server_zombies_are 5 || left=1
+    kill -CONT "$SERVER_PID" # (a stopped server would not stop at SIGTERM)
+    ((left == 0)) || fail "5 clients left while the server was stopped, and" \
+        "their children did not all exit: $(child_pids "$SERVER_PID")" || return 1
+    wait_until 5 server_has_no_children && return 0
+    fail "5 children exited while the server was stopped (SIGSTOP), so it" \
+        "got one SIGCHLD for the 5 (signals do not queue); then" \
+        "$(zombie_count "$SERVER_PID") zombies were left. Does" \
+        "on_child_exit() reap just one child per signal? Reap in a loop" \
+        "until waitpid(-1, NULL, WNOHANG) returns 0 or -1"
 }
 
 # Reaping must not wait for a child still running: A stays, B leaves
@@ -713,6 +746,34 @@ check_reaping_waits_for_nobody() {
     [ "$line" = "C comes" ] || fail "sent 'C comes', got '$line'"
     tcp_close "$TCP_FD"
     tcp_close "$a"
+}
+
+# A SIGCHLD handler must leave errno as it found it: the signal may come
+# between a failed call and the code that reads its errno. Here accept()
+# fails with ENETUNREACH (to be retried) and a child exits just before
+# it returns (tests/acceptfail.so, ACCEPTFAIL=SIGCHLD): the waitpid()
+# that finds no child left sets errno to ECHILD, which is no reason to
+# retry.
+check_reaping_keeps_errno() {
+    local shim="$TOP/tests/acceptfail.so"
+    [ -f "$shim" ] ||
+        fail "tests/acceptfail.so is not built: make test builds it" ||
+        return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=SIGCHLD \
+        "$STAGE_DIR/server_fork" 0
+    tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+    wait_until 5 log_reaches 1 '^acceptfail: ' ||
+        fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||
+        return 1
+    tcp_close "$TCP_FD"
+    tcp_open 127.0.0.1 "$SERVER_PORT" &&
+        echo_once "$TCP_FD" "after the failed accept" && is_running "$SERVER_PID" &&
+        return 0
+    fail "accept() failed with ENETUNREACH (to be retried), and a child" \
+        "exited before the server read errno; then the server stopped" \
+        "serving$(_logged_note ': accept: '). Does on_child_exit() leave" \
+        "errno changed? Its last waitpid() sets errno to ECHILD (no child" \
+        "left): save errno first, and restore it before returning"
 }
 
 server_children_are() {
@@ -848,6 +909,11 @@ check_accept_error() {
 # lab: reap
 @test "fork: every child is reaped without waiting for those still running (WNOHANG)" {
     on server_fork check_reaping_waits_for_nobody
+}
+
+# lab: reap
+@test "fork: a SIGCHLD between accept()'s failure and its errno: errno is kept" {
+    check_reaping_keeps_errno
 }
 
 # lab: reap

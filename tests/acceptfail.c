@@ -22,6 +22,16 @@
  * client waits in the queue for the next call), and says
  *     acceptfail: accept() interrupted by a signal (EINTR)
  *
+ * With ACCEPTFAIL=SIGCHLD it also ends a child of the program in the
+ * middle: the first accept() that returns a connection closes it, sets
+ * errno to ENETUNREACH, forks a child that exits at once, and returns
+ * -1 only once the program's SIGCHLD handler has run (it calls
+ * waitpid(), which this library watches; at most 5 s). A handler that
+ * does not restore errno hands its own errno (ECHILD, from the waitpid()
+ * that found no child left) to the code it interrupted, here the
+ * server's reading of accept()'s error. It says
+ *     acceptfail: accept() fails with ENETUNREACH while a child exits
+ *
  * Build and use (make test builds it):
  *     make tests/acceptfail.so
  *     LD_PRELOAD=$PWD/tests/acceptfail.so ./server 0
@@ -35,6 +45,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* glibc, asked for _GNU_SOURCE, declares the address argument of
@@ -47,6 +59,7 @@ typedef struct sockaddr *restrict sockaddr_arg;
 #endif
 
 static atomic_int failed_once; /* 1 once the one failure has happened */
+static atomic_int waited;      /* 1 once the program called waitpid() */
 
 /* Say what we did on stderr. A log line lost is no reason to change
  * the test. */
@@ -57,20 +70,61 @@ say(const char *message)
     (void)ignored;
 }
 
+/* The C library's function NAME, the next definition after ours, into
+ * *real. dlsym() returns a void *, which POSIX (not ISO C) lets us turn
+ * into a function pointer: memcpy does that without a cast the compiler
+ * warns about. */
+static void
+find_real(void *real, const char *name)
+{
+    void *sym = dlsym(RTLD_NEXT, name);
+    if (sym == NULL)
+        abort(); /* no such function to pass calls to */
+    memcpy(real, &sym, sizeof sym);
+}
+
+pid_t
+waitpid(pid_t pid, int *status, int options)
+{
+    static pid_t (*real_waitpid)(pid_t, int *, int);
+    if (real_waitpid == NULL)
+        find_real(&real_waitpid, "waitpid");
+    atomic_store(&waited, 1);
+    return real_waitpid(pid, status, options);
+}
+
+/* Fail with ENETUNREACH while a child exits: see ACCEPTFAIL=SIGCHLD. */
+static int
+fail_while_child_exits(int client_fd)
+{
+    say("acceptfail: accept() fails with ENETUNREACH while a child exits\n");
+    close(client_fd);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += 5;
+    errno = ENETUNREACH;
+    /* Wait without a system call that could set errno (clock_gettime()
+     * sets it only on failure) until the SIGCHLD handler has run. */
+    if (child > 0) {
+        do
+            clock_gettime(CLOCK_MONOTONIC, &now);
+        while (!atomic_load(&waited) &&
+               (now.tv_sec < end.tv_sec ||
+                (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec)));
+    }
+    return -1;
+}
+
 int
 accept(int fd, sockaddr_arg addr, socklen_t *restrict addr_len)
 {
-    /* The C library's accept(): the next definition after this one.
-     * dlsym() returns a void *, which POSIX (not ISO C) lets us turn
-     * into a function pointer: memcpy does that without a cast the
-     * compiler warns about. */
+    /* The C library's accept(): the next definition after this one. */
     static int (*real_accept)(int, sockaddr_arg, socklen_t *restrict);
-    if (real_accept == NULL) {
-        void *sym = dlsym(RTLD_NEXT, "accept");
-        if (sym == NULL)
-            abort(); /* no accept() to pass calls to */
-        memcpy(&real_accept, &sym, sizeof sym);
-    }
+    if (real_accept == NULL)
+        find_real(&real_accept, "accept");
 
     const char *mode = getenv("ACCEPTFAIL");
     if (mode != NULL && strcmp(mode, "EINTR") == 0) {
@@ -89,6 +143,8 @@ accept(int fd, sockaddr_arg addr, socklen_t *restrict addr_len)
     int client_fd = real_accept(fd, addr, addr_len);
     if (client_fd < 0 || atomic_exchange(&failed_once, 1) != 0)
         return client_fd;
+    if (mode != NULL && strcmp(mode, "SIGCHLD") == 0)
+        return fail_while_child_exits(client_fd);
 
     say("acceptfail: accept() of a connection fails with ENETUNREACH\n");
     close(client_fd);
