@@ -22,7 +22,7 @@
 #                         analysis (check/run says more); make check-asan
 #                         (-tsan, -valgrind, -shortio, -static) runs one
 #   make check-mutants    how many automatic mutants of each lab part its
-#                         tests kill (check/mutants.py; an hour; STAGE=N
+#                         tests kill (check/mutants.py; over an hour; STAGE=N
 #                         one lab, MUTANTS_SAMPLE=N a sample per part)
 #
 # Variables: CC=clang, CFLAGS='-O0 -g' (the language and warning flags
