@@ -389,9 +389,9 @@ show_what_arrived(int fd, const unsigned char *packet, size_t len)
 {
     static unsigned char buf[65535];
     double deadline = monotonic_now() + ARRIVAL_WAIT_S;
-    for (double left = ARRIVAL_WAIT_S; left > 0;
-         left = deadline - monotonic_now()) {
-        if (set_receive_timeout(fd, left) < 0)
+    for (;;) {
+        double left = deadline - monotonic_now();
+        if (left <= 0 || set_receive_timeout(fd, left) < 0)
             break;
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n < 0 && errno == EINTR)

@@ -84,13 +84,13 @@ find_real(void *real, const char *name)
 }
 
 pid_t
-waitpid(pid_t pid, int *status, int options)
+waitpid(pid_t pid, int *stat_loc, int options)
 {
     static pid_t (*real_waitpid)(pid_t, int *, int);
     if (real_waitpid == NULL)
         find_real(&real_waitpid, "waitpid");
     atomic_store(&waited, 1);
-    return real_waitpid(pid, status, options);
+    return real_waitpid(pid, stat_loc, options);
 }
 
 /* Fail with ENETUNREACH while a child exits: see ACCEPTFAIL=SIGCHLD. */

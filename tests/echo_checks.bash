@@ -428,8 +428,12 @@ check_client_reports_reset() {
     kill -STOP "$SERVER_PID"
     printf 'one\n' >&"$writer"
     # Wait until 'one' waits, unread, in the server's socket.
-    wait_until 5 _server_has_unread ||
-        fail "the client's line never reached the server's socket" ||
+    wait_until 10 _server_has_unread ||
+        fail "the client's line never reached the server's socket" \
+            "(the client $(is_running "$client" && echo runs ||
+                echo has exited); it said '$(head -c 200 \
+                "$BATS_TEST_TMPDIR/err")'; ss: '$(ss -Htn state established \
+                "( sport = :$SERVER_PORT )" 2>&1 | head -n 2)')" ||
         return 1
     kill -KILL "$SERVER_PID"
     wait_for_exit "$client" 10

@@ -37,7 +37,7 @@ static _Atomic(void *) failed_arg; /* the thread's argument, until freed */
 static void (*real_free)(void *);  /* set before main() */
 
 /* say(MESSAGE): one line on stderr, in one write(). */
-#define say(message) say_text(message, sizeof message - 1)
+#define say(message) say_text((message), sizeof(message) - 1)
 
 static void
 say_text(const char *text, size_t len)
@@ -80,8 +80,9 @@ fail_now(const char *name)
 }
 
 int
-pthread_create(pthread_t *restrict thread, const pthread_attr_t *restrict attr,
-               void *(*start)(void *), void *restrict arg)
+pthread_create(pthread_t *restrict newthread,
+               const pthread_attr_t *restrict attr,
+               void *(*start_routine)(void *), void *restrict arg)
 {
     static int (*real_create)(pthread_t *restrict,
                               const pthread_attr_t *restrict, void *(*)(void *),
@@ -93,7 +94,7 @@ pthread_create(pthread_t *restrict thread, const pthread_attr_t *restrict attr,
     }
     if (real_create == NULL)
         find_real(&real_create, "pthread_create");
-    return real_create(thread, attr, start, arg);
+    return real_create(newthread, attr, start_routine, arg);
 }
 
 pid_t

@@ -67,14 +67,16 @@ three_renames(const char *a, const char *b, const char *spare)
 int
 main(int argc, char **argv)
 {
-    if (argc != 4 || atoi(argv[1]) <= 0) {
+    char *rest = NULL;
+    long seconds = argc == 4 ? strtol(argv[1], &rest, 10) : 0;
+    if (argc != 4 || *rest != '\0' || seconds <= 0 || seconds > 3600) {
         fprintf(stderr, "usage: swapper SECONDS PATH1 PATH2\n");
         return 2;
     }
     const char *a = argv[2], *b = argv[3];
     char spare[4096];
     snprintf(spare, sizeof spare, "%s.swap", a);
-    double end = seconds_now() + atoi(argv[1]);
+    double end = seconds_now() + (double)seconds;
     int one_step = 1;
     while (seconds_now() < end) {
         for (int i = 0; i < SWAPS_PER_CLOCK; i++) {
