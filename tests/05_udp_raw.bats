@@ -1302,6 +1302,7 @@ netns_has_ipv6() {
 # the same as the one before it, from the same peer, gets a second line
 # "PEER: the same datagram again, copy N". Another peer, or other bytes,
 # start the count again.
+# lab: udp
 @test "server: a resent datagram is logged as a copy, counted; another peer's or other bytes are not" {
     start_stage_server
     # The retry, as it happens: the server is stopped while the client
@@ -1352,6 +1353,7 @@ netns_has_ipv6() {
 # after it as data. The receiving UDP reads our IPv4 header as its UDP
 # header, so the server logs nothing. In a namespace of its own, where
 # no other UDP packet comes by.
+# lab: checksum
 @test "rawudp -n: without IP_HDRINCL the kernel's header comes first, ours after it, and the server logs nothing" {
     new_netns
     start_netns_server
