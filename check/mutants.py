@@ -301,7 +301,7 @@ def main():
     ap = argparse.ArgumentParser(usage=__doc__.split("\n\n")[1].strip())
     ap.add_argument("-n", type=int, default=0)
     ap.add_argument("-s", type=int, default=1)
-    ap.add_argument("-g", type=int, default=int(os.environ.get("MUTANTS_GOAL", "90")))
+    ap.add_argument("-g", type=int, default=int(os.environ.get("MUTANTS_GOAL") or "90"))
     ap.add_argument("-l", action="store_true")
     ap.add_argument("labs", nargs="*")
     args = ap.parse_args()
