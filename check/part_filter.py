@@ -21,6 +21,8 @@ import os
 import re
 import sys
 
+from mutants import parts_of, tests_of  # check/mutants.py, beside this
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -78,24 +80,10 @@ def main():
     conf = os.path.join(TOP, "labs", stage or "-", "lab.conf")
     if not regions or not os.path.exists(conf):
         return 0
-    parts = set()
-    with open(conf) as f:
-        for line in f:
-            w = line.split()
-            if len(w) >= 3 and w[0] == "part" and regions & set(w[2].split(",")):
-                parts.add(w[1])
-    names = []
-    tests = os.path.join(TOP, "tests")
-    for bats in sorted(os.listdir(tests)):
-        if not (bats.startswith(stage[:3]) and bats.endswith(".bats")):
-            continue
-        above = ""
-        with open(os.path.join(tests, bats)) as f:
-            for line in f:
-                m = re.match(r'@test\s+"(.*)"\s*\{\s*$', line)
-                if m and above.startswith("# lab: ") and above[7:] in parts:
-                    names.append(re.sub(r"[^A-Za-z0-9 ]", ".", m.group(1)))
-                above = line.strip()
+    parts = [part for part, part_regions in parts_of(stage)
+             if regions & set(part_regions)]
+    names = [re.sub(r"[^A-Za-z0-9 ]", ".", name)
+             for part in parts for _, name in tests_of(stage, part)]
     if names:
         print("(" + "|".join(names) + ")")
     return 0
