@@ -350,16 +350,17 @@ _need_shortio() {
 SHORT_IO_HINT="send() may take only part of a buffer: call it again for the rest (the loop in send_all()).
 send() and recv() may fail with EINTR: call them again."
 
-# check_short_writes_server: the server under the shim, a client that is
-# not (bash's /dev/tcp): 64 KiB must come back whole.
-check_short_writes_server() {
+# _short_io_round WRITES: the server under the shim (its writes cut too
+# when WRITES is 1), a client that is not (bash's /dev/tcp), 64 KiB sent
+# to it; its echo in $BATS_TEST_TMPDIR/out.
+_short_io_round() {
     _need_shortio
-    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100)
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100
+        SHORTIO_WRITES="$1")
     start_server "$STAGE_DIR/$SERVER_NAME" 0
     random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
     echo_via_devtcp 127.0.0.1 "$SERVER_PORT" "$BATS_TEST_TMPDIR/in" \
         "$BATS_TEST_TMPDIR/out" 2>/dev/null || true
-    _same_echo "the server's echo" "$SHORT_IO_HINT"
 }
 
 # check_short_io_client: the client under the shim, the server not.
@@ -603,12 +604,7 @@ check_send_all_alone() {
 # whether send_all() alone works, and so whether serve_client() is at
 # fault (it calls send() itself, or does not retry recv() on EINTR).
 check_short_writes_blame() {
-    _need_shortio
-    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100)
-    start_server "$STAGE_DIR/$SERVER_NAME" 0
-    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
-    echo_via_devtcp 127.0.0.1 "$SERVER_PORT" "$BATS_TEST_TMPDIR/in" \
-        "$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+    _short_io_round 1
     cmp -s "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" && return 0
     if (BATS_TEST_TMPDIR=$BATS_TEST_TMPDIR/alone && mkdir "$BATS_TEST_TMPDIR" &&
         check_send_all_alone) >/dev/null 2>&1; then
@@ -626,13 +622,7 @@ with EINTR, instead of calling recv() again?"
 # WRITES is 1 (0: sends untouched, for a stage whose send_all() is the
 # student's next part). 64 KiB must come back whole.
 check_short_io_echo() {
-    _need_shortio
-    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_MAX_BYTES=100
-        SHORTIO_WRITES="$1")
-    start_server "$STAGE_DIR/$SERVER_NAME" 0
-    random_file "$BATS_TEST_TMPDIR/in" $((64 * 1024))
-    echo_via_devtcp 127.0.0.1 "$SERVER_PORT" "$BATS_TEST_TMPDIR/in" \
-        "$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+    _short_io_round "$1"
     _same_echo "the server's echo" "$2$(_logged_note ' error: ')"
 }
 
