@@ -198,6 +198,30 @@ check_non_reader_delays_nobody() {
     tcp_close "$flood"
 }
 
+# check_kept_echo_reset_logged: a client sends and never reads, so the
+# server keeps the echo the kernel would not take, and waits for
+# POLLOUT. Then the client closes with its echo unread: a reset. The
+# server's next send() of what it kept fails; it logs that, drops the
+# client, and serves the next.
+check_kept_echo_reset_logged() {
+    local flood before status=0
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    flood=$TCP_FD
+    with_timeout 1 head -c $((64 * 1024 * 1024)) /dev/zero >&"$flood" ||
+        status=$?
+    [ "$status" -eq 124 ] ||
+        fail "the server took 64 MiB from a client that never reads" || return 1
+    before=$(log_count ' error: send: ')
+    tcp_close "$flood"
+    wait_until 5 log_reaches $((before + 1)) ' error: send: ' ||
+        fail "a client whose echo the server kept (it was not reading) reset" \
+            "its connection, and the server logged no 'PEER error: send:'" \
+            "line. When sending what was kept fails, log it, then drop the" \
+            "client" || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT" && echo_once "$TCP_FD" "next client" ||
+        fail "after that reset the server no longer echoes"
+}
+
 # The poll server under the short-I/O shim (tests/shortio.so): each of
 # its recv() and send() calls moves 1 to 16 KiB, at random, so nearly
 # every echo is sent in parts, and so is the rest it keeps for POLLOUT.
@@ -776,6 +800,76 @@ check_reaping_keeps_errno() {
         "left): save errno first, and restore it before returning"
 }
 
+# A reaped child's PID is free, and the kernel may give it to any new
+# process. This scene runs in a PID namespace of its own (unshare -p),
+# where it may choose the next PID (/proc/sys/kernel/ns_last_pid): a
+# client comes and goes, its child is reaped, and an unrelated process
+# (sleep) gets that child's PID; then the server gets SIGTERM. It prints
+# "reused PID" and then "spared" or "killed", or "no reuse" when it
+# could not arrange the reuse.
+pid_reuse_scene() {
+    local server=$1 log=$2 srv port child i sleeper state
+    exec 3>&- 4>&-
+    "$server" 0 >"$log" 2>&1 &
+    srv=$!
+    for i in $(seq 100); do
+        port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log")
+        [ -z "$port" ] || break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { echo "no listening line"; return 1; }
+    exec 5<>"/dev/tcp/127.0.0.1/$port" || return 1
+    for i in $(seq 100); do
+        child=$(cat /proc/$srv/task/*/children 2>/dev/null)
+        child=${child%% *}
+        [ -z "$child" ] || break
+        sleep 0.05
+    done
+    [ -n "$child" ] || { echo "no child"; return 1; }
+    exec 5>&-
+    for i in $(seq 100); do
+        [ -n "$(cat /proc/$srv/task/*/children 2>/dev/null)" ] || break
+        sleep 0.05
+    done
+    echo $((child - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null
+    sleep 30 &
+    sleeper=$!
+    [ "$sleeper" = "$child" ] || { echo "no reuse"; kill "$sleeper" "$srv"; return 0; }
+    echo "reused $child"
+    kill -TERM "$srv"
+    for i in $(seq 100); do
+        [ -d "/proc/$srv" ] && [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$srv/stat")" != Z ] || break
+        sleep 0.05
+    done
+    sleep 0.2
+    state=$(sed 's/.*) \(.\).*/\1/' "/proc/$sleeper/stat" 2>/dev/null)
+    case $state in "" | Z) echo killed ;; *) echo spared ;; esac
+    kill "$sleeper" 2>/dev/null
+}
+
+# The parent signals its children when it stops, from its table of
+# children: a PID left there after its child was reaped may by then
+# belong to another process, which SIGTERM would kill.
+check_reaped_pid_forgotten() {
+    unshare -rpf --mount-proc true 2>/dev/null ||
+        skip "unshare -rpf (a user and PID namespace) is not allowed here"
+    run with_timeout 20 unshare -rpf --mount-proc bash -c \
+        "$(declare -f pid_reuse_scene); pid_reuse_scene \"\$@\"" bash \
+        "$STAGE_DIR/server_fork" "$BATS_TEST_TMPDIR/pid_reuse.log"
+    echo "$output"
+    case $output in
+    *spared*) return 0 ;;
+    *"no reuse"*) skip "the namespace's next PID could not be chosen" ;;
+    *killed*) ;;
+    *) fail "the PID-reuse scene did not run: $output" || return 1 ;;
+    esac
+    local pid=${output#*reused }
+    fail "a client left and its child was reaped; its PID (${pid%%[!0-9]*})" \
+        "then went to an unrelated process, which the server killed" \
+        "when it got SIGTERM. The PID stayed in the table of children:" \
+        "call forget_child(pid) for each child waitpid() returns"
+}
+
 server_children_are() {
     [ "$(wc -w <<<"$(child_pids "$SERVER_PID")")" -eq "$1" ]
 }
@@ -921,6 +1015,11 @@ check_accept_error() {
     on server_fork check_resources_back_to_baseline
 }
 
+# lab: reap
+@test "fork: a reaped child's PID, reused by another process, is not signalled at SIGTERM" {
+    check_reaped_pid_forgotten
+}
+
 # lab: poll
 @test "poll: lesson: B gets its echo while A (and an idle client) stay connected" {
     on server_poll check_second_client_served_while_first_connected
@@ -968,9 +1067,10 @@ check_accept_error() {
 }
 
 # lab: poll
-@test "poll: resets, killed clients and EPIPE do not stop it" {
+@test "poll: resets (one while its echo is kept), killed clients and EPIPE do not stop it" {
     on server_poll check_resets_do_not_stop_server
     on server_poll check_survives_epipe
+    on server_poll check_kept_echo_reset_logged
 }
 
 # lab: poll
