@@ -37,6 +37,7 @@ REQUIRED="README.md
 04_ftp/README.md
 04_ftp/USERS.md
 04_ftp/SPEED.md
+04_ftp/PROTOCOL.md
 05_udp_raw/README.md
 05_udp_raw/UDP.md
 05_udp_raw/ICMP.md
