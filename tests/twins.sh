@@ -22,6 +22,8 @@
 #   - a fenced code block (``` to ```) that differs from the block at
 #     the same place in the English file, or a different number of
 #     blocks: commands, transcripts and quotes are never translated.
+# and, for every lab with a Chinese LAB.zh-CN.md, a region its lab.conf
+# cuts with no "#### 区域 `REGION` 的约定" section (the contract in Chinese).
 #
 # Run from the top of the project. Needs only a POSIX shell, awk, cmp
 # and sha1sum (the hash is computed as git computes it; git is not
@@ -37,6 +39,7 @@ REQUIRED="README.md
 04_ftp/README.md
 04_ftp/USERS.md
 04_ftp/SPEED.md
+04_ftp/PROTOCOL.md
 05_udp_raw/README.md
 05_udp_raw/UDP.md
 05_udp_raw/ICMP.md
@@ -137,6 +140,20 @@ $english
 "*) ;;
         *) check_pair "$english" "$twin" ;;
         esac
+    done
+    # Every region a lab cuts has its contract in the lab's Chinese
+    # twin, under a heading that names it: a student reading only
+    # Chinese meets the graded specification there.
+    for conf in labs/0*/lab.conf; do
+        [ -f "$conf" ] || continue
+        twin=${conf%lab.conf}LAB.zh-CN.md
+        [ -f "$twin" ] || continue
+        for region in $(awk '$1 == "part" { n = split($3, r, ",")
+                for (i = 1; i <= n; i++) print r[i] }' "$conf"); do
+            grep -qF "#### 区域 \`$region\` 的约定" "$twin" ||
+                problem "$twin: no '#### 区域 \`$region\` 的约定' section:" \
+                    "$conf cuts region $region; give its contract in Chinese"
+        done
     done
     if [ "$problems" -gt 0 ]; then
         echo "tests/twins.sh: $problems problem(s)"
