@@ -46,7 +46,10 @@ REQUIRED="README.md
 05_udp_raw/RAW.md
 05_udp_raw/NOTES.md
 labs/README.md
-slides/00_overview.md"
+slides/00_overview.md
+slides/01_echo.md
+slides/02_persistent_server.md
+slides/03_multiclient.md"
 
 # Every LAB.md a hand-out carries needs one too.
 lab_files() {
