@@ -136,6 +136,30 @@ if [ -f "$lab/LAB.zh-CN.md" ]; then
 fi
 sed "s|@STAGE@|$stage|g" "$TOP/labs/handout.mk" >"$out/Makefile" || status=1
 
+# The stage's documents link into the whole repository (../labs/...,
+# ../bench/...), most of which a hand-out leaves behind. A link to this
+# lab's LAB.md now points to the copy at the top of the hand-out; a link
+# to anything else the hand-out lacks becomes its plain text (an image
+# goes), so that no link leads nowhere. (perl is part of every Debian.)
+for f in "$out/$stage"/*.md; do
+    perl -0pi -e '
+        use File::Basename;
+        my $dir = dirname($ARGV);
+        s{(!?)\[([^\]]*)\]\(([^)\s]+)\)}{
+            my ($img, $text, $target) = ($1, $2, $3);
+            my ($path, $anchor) = $target =~ /^([^#]*)(#.*)?$/;
+            $anchor //= "";
+            if ($target =~ m{^[a-z]+:|^#} or -e "$dir/$path") {
+                "$img\[$text\]($target)";
+            } elsif ($path =~ m{^\.\./labs/[^/]+/(LAB[^/]*\.md)$}) {
+                "$img\[$text\](../$1$anchor)";
+            } else {
+                $img ? "" : $text;
+            }
+        }ge;
+    ' "$f" || status=1
+done
+
 [ "$status" -eq 0 ] || exit 1
 tar -czf "$out.tar.gz" -C "${out%/*}" "${out##*/}" || exit 1
 echo "lab.sh: ${out#"$PWD"/}/ and ${out#"$PWD"/}.tar.gz"

@@ -74,6 +74,29 @@ fake_lab() {
     grep -q 'TODO' "$dir/01_echo/net.c" || fail "no TODO in 01_echo/net.c"
 }
 
+# The relative link targets in the Markdown files under DIR that do not
+# exist: one "FILE -> TARGET" line each. (Web links and #anchors within
+# the same file are not checked.)
+broken_links() {
+    local file target
+    while IFS= read -r file; do
+        grep -o '](\([^)#[:space:]][^)[:space:]]*\))' "$file" |
+            sed 's/^](\(.*\))$/\1/' | while IFS= read -r target; do
+            [[ $target == *://* || $target == mailto:* ]] && continue
+            [ -e "$(dirname "$file")/${target%%#*}" ] ||
+                echo "${file#"$1"/} -> $target"
+        done
+    done < <(find "$1" -name '*.md')
+}
+
+@test "labs: every link in a hand-out's documents leads to a file the hand-out has" {
+    local dir broken
+    broken=$(for dir in "$LABS_OUT"/*-lab; do broken_links "$dir"; done)
+    [ -z "$broken" ] || fail "links that lead nowhere in a hand-out" \
+        "(labs/lab.sh turns a link to what it leaves behind into text):" \
+        "$broken"
+}
+
 @test "labs: cut.awk refuses unmatched markers, naming the file and line" {
     local todo=$BATS_TEST_TMPDIR/todo src=$BATS_TEST_TMPDIR/x.c
     mkdir -p "$todo"
