@@ -13,6 +13,7 @@ DOCS=(
     01_echo/README.md
     02_persistent_server/README.md
     03_multiclient/README.md
+    04_ftp/USERS.md
     05_udp_raw/UDP.md
     05_udp_raw/ICMP.md
     05_udp_raw/RAW.md
@@ -63,6 +64,10 @@ replayed() {
 
 @test "03_multiclient/README.md: its transcripts, replayed, print what it shows" {
     replayed 03_multiclient/README.md
+}
+
+@test "04_ftp/USERS.md: its transcripts, replayed, print what it shows" {
+    replayed 04_ftp/USERS.md
 }
 
 @test "05_udp_raw/UDP.md: its transcripts, replayed, print what it shows" {

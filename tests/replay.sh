@@ -39,6 +39,13 @@
 #                            what it prints is not compared
 #   sed EXPR                 one more sed -E expression applied to the
 #                            document's lines and the replay's alike
+#   setup COMMANDS           run first, unseen: what the document says
+#                            exists before the block (`&&`, never `;`)
+#   tty; passwords P...      the programs read from a terminal: each
+#                            `>>: TEXT` is typed once the prompt shows,
+#                            and the terminal echoes it, as in the
+#                            document; each `password:` prompt gets the
+#                            next of P..., unseen; a lone `>>:` is Ctrl-D
 #   hexdump BYTES            in a hexdump (`0000  45 00 ...  E..(`), the
 #                            bytes at these offsets (as 4-5,10-11) vary
 #                            from run to run, and are not compared
@@ -128,7 +135,7 @@ is_transcript() {
 
 # normalize [SED_EXPR...] < TEXT: what the comparison ignores.
 normalize() {
-    local args=(-E -e 's/\r$//' -e 's/\r//g'
+    local args=(-E -e 's/[ \t]+$//'
         -e 's/:[3-6][0-9]{4}\b/:PORT/g'
         -e 's/pid=[0-9]+/pid=PID/g'
         -e 's/\bid [0-9]+/id ID/g'
@@ -136,7 +143,15 @@ normalize() {
         -e 's/= [0-9.]+\/[0-9.]+\/[0-9.]+ ms/= T\/T\/T ms/g')
     local expr
     for expr in "$@"; do args+=(-e "$expr"); done
-    sed "${args[@]}"
+    # A carriage return takes the cursor back to the start of the
+    # line, and what follows is written over what was there (as a
+    # terminal shows a redrawn progress line, leftovers and all).
+    awk '{
+        n = split($0, seg, "\r"); line = ""
+        for (i = 1; i <= n; i++)
+            line = seg[i] substr(line, length(seg[i]) + 1)
+        print line
+    }' | sed "${args[@]}"
 }
 
 # blank_hexdump OFFSETS < TEXT: replace the hexdump bytes at OFFSETS
@@ -170,9 +185,9 @@ blank_hexdump() {
 # option NAME OPTIONS: print the value of option NAME ("" if absent,
 # "yes" if present without a value); status 1 if absent.
 option() {
-    local name=$1 opt
-    IFS=';' read -r -a opts <<<"$2"
-    for opt in "${opts[@]}"; do
+    local name=$1 opt list
+    IFS=';' read -r -a list <<<"$2"
+    for opt in "${list[@]}"; do
         opt=${opt# }
         opt=${opt% }
         case $opt in
@@ -187,14 +202,35 @@ option() {
     return 1
 }
 
-# expected CONTENT: the lines a replay must print (typed input dropped).
+# expected CONTENT [tty]: the lines a replay must print: typed input
+# dropped, unless the block was replayed on a terminal (tty), which
+# shows it.
 expected() {
-    grep -v '^>>:' <<<"$1"
+    if [ "${2:-}" = tty ]; then
+        printf '%s\n' "$1"
+    else
+        grep -v '^>>:' <<<"$1"
+    fi
 }
 
 # privileged CONTENT...: does any block say `# ` or sudo?
 privileged() {
     printf '%s\n' "$@" | grep -qE '^# |^\$ (.*\W)?sudo ' 
+}
+
+# feeder INPUT WATCH: type INPUT's lines, each once WATCH (what the
+# program has printed) shows one more prompt (">>: " or "password: ");
+# a line of one \004 is Ctrl-D.
+feeder() {
+    local line k=0 i
+    while IFS= read -r line; do
+        k=$((k + 1))
+        for i in $(seq 200); do
+            [ "$(grep -o '>>: \|password: ' "$2" | wc -l)" -ge "$k" ] && break
+            sleep 0.05
+        done
+        if [ "$line" = $'\004' ]; then printf '\004'; else printf '%s\n' "$line"; fi
+    done <"$1"
 }
 
 # gen_commands CONTENT DIR T LIVE: write DIR/cmds.T.sh, which prints and
@@ -204,14 +240,30 @@ privileged() {
 # terminal's client stays connected while the next terminal's runs.
 gen_commands() {
     local content=$1 dir=$2 t=$3 live=$4 n=0 line cmd=""
-    local out="$dir/cmds.$t.sh"
+    local out="$dir/cmds.$t.sh" tty=0 passwords=()
+    if [ -f "$dir/tty.$t" ]; then
+        tty=1
+        read -r -a passwords <"$dir/tty.$t"
+    fi
     : >"$out"
+    ((tty)) && declare -f feeder >>"$out"
     flush() {
         [ -n "$cmd" ] || return 0
         local body=${cmd:2} input="$dir/in.$t.$n"
         printf 'printf "%%s\\n" %q\n' "$cmd" >>"$out"
         if [[ $body =~ ^(sudo\ )?unshare\ -n\ (ba)?sh$ ]]; then
             : # the replay is that shell already
+        elif ((tty)) && [ -f "$input" ]; then
+            # On a terminal of its own: each line is typed once the
+            # program has shown one more prompt.
+            local fifo="$dir/fifo.$t.$n" watch="$dir/watch.$t.$n"
+            mkfifo "$fifo" && : >"$watch"
+            printf 'feeder %q %q >%q &
+' "$input" "$watch" "$fifo" >>"$out"
+            printf 'script -qfec %q /dev/null <%q | tee -a %q
+wait
+' \
+                "$body" "$fifo" "$watch" >>"$out"
         elif ((live)); then
             [ -f "$input" ] || : >"$input"
             printf '{ cat %q; for i in $(seq 400); do [ -e %q ] && break; sleep 0.05; done; } | { %s\n}\n' \
@@ -231,6 +283,13 @@ gen_commands() {
             cmd=$line
             ;;
         '>>: '*) printf '%s\n' "${line#>>: }" >>"$dir/in.$t.$n" ;;
+        '>>:') ((tty)) && printf '\004\n' >>"$dir/in.$t.$n" ;;
+        'password:')
+            if ((tty)); then
+                printf '%s\n' "${passwords[0]:-}" >>"$dir/in.$t.$n"
+                passwords=("${passwords[@]:1}")
+            fi
+            ;;
         esac
     done <<<"$content"
     flush
@@ -262,6 +321,7 @@ replay_group() {
         printf 'cd %q || exit 1\n' "$scratch"
         printf 'export PATH=%q:$PATH\n' "$dir/bin"
         printf 'out=%q\n' "$dir/out"
+        [ ! -s "$dir/setup" ] || cat "$dir/setup"
         # settle WANT: wait (5 s at most) until out.T holds WANT lines,
         # or until no terminal has printed anything for 0.3 s.
         cat <<'EOF'
@@ -280,7 +340,8 @@ EOF
             # A simple command, so that $! is the program's own PID.
             printf '%s </dev/null >"$out.1" 2>&1 &\n' "$bg"
             echo 'bg_pid=$!'
-            echo 'for i in $(seq 100); do [ -s "$out.1" ] && break; sleep 0.05; done'
+            # Its first line, or the line a server prints when it is ready.
+            echo 'for i in $(seq 100); do grep -q "^listening on" "$out.1" 2>/dev/null && break; [ -s "$out.1" ] && [ $i -gt 10 ] && break; sleep 0.05; done'
         fi
         # Each terminal's stdout is a terminal's, as in the document.
         for t in "${terms[@]}"; do
@@ -409,6 +470,10 @@ main_replay() {
             t=$(terminal_of "${marks[k]#+}")
             t=${t:-2}
             printf '%s' "${contents[k]}" >"$dir/block.$t"
+            option setup "${marks[k]#+}" >>"$dir/setup"
+            if option tty "${marks[k]#+}" >/dev/null; then
+                { option passwords "${marks[k]#+}" || echo; } >"$dir/tty.$t"
+            fi
             all+="${contents[k]}"
             if [ "$t" = 1 ]; then
                 local first tail_line
@@ -421,7 +486,8 @@ main_replay() {
                     echo "$first" >"$dir/bg"
                     case $tail_line in
                     '^C$' | '^C') echo int ;;
-                    *) echo wait ;;
+                    '$') echo wait ;;
+                    *) echo quiet ;; # the block shows a part of its log
                     esac >"$dir/bg.stop"
                 fi
             elif with=$(option with "${marks[k]#+}"); then
@@ -440,12 +506,17 @@ main_replay() {
         read -r -a members <<<"${groups[g]}"
         local dir="$work/$g"
         for k in "${members[@]}"; do
-            local opts=${marks[k]#+} seds=() hex expect actual excerpt=0 o
+            local opts=${marks[k]#+} seds=() hex expect actual excerpt=0 o opt
             t=$(terminal_of "$opts")
             t=${t:-2}
             if [ "$t" = 1 ] && ! grep -q '^[$#] ' <<<"${contents[k]}"; then
                 excerpt=1
             fi
+            # A line "..." stands for lines left out: the others must
+            # appear, in order.
+            grep -qx '\.\.\.' <<<"${contents[k]}" && excerpt=1
+            local tty=""
+            option tty "$opts" >/dev/null && tty=tty
             IFS=';' read -r -a o <<<"$opts"
             for opt in "${o[@]}"; do
                 opt=${opt# }
@@ -453,13 +524,13 @@ main_replay() {
                 case $opt in "sed "*) seds+=("${opt#sed }") ;; esac
             done
             hex=$(option hexdump "$opts") || hex=""
-            if [ "$t" = 1 ] && ((!excerpt)); then
+            if [ "$t" = 1 ] && grep -q '^[$#] ' <<<"${contents[k]}"; then
                 # The document shows the command line: so does the replay.
                 actual=$(head -n 1 <<<"${contents[k]}" && cat "$dir/out.1" 2>/dev/null)
             else
                 actual=$(cat "$dir/out.$t" 2>/dev/null)
             fi
-            expect=$(expected "${contents[k]}" | normalize "${seds[@]}" | blank_hexdump "$hex")
+            expect=$(expected "${contents[k]}" $tty | grep -vx '\.\.\.' | normalize "${seds[@]}" | blank_hexdump "$hex")
             actual=$(normalize "${seds[@]}" <<<"$actual" | blank_hexdump "$hex")
             if ((excerpt)); then
                 local missing
