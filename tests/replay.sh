@@ -22,18 +22,21 @@
 #
 # and the comment, which Markdown does not show, may carry options,
 # separated by `;`:
-#   terminal 1, terminal 2   two terminals, as a README's "terminal 1"
-#                            and "terminal 2": the two blocks so marked
-#                            (next to each other, in either order) are
-#                            one replay. Terminal 1's program starts in
-#                            the background and prints its first line;
-#                            terminal 2's commands run; then terminal 1
-#                            gets Ctrl-C if its block ends with `^C$`,
-#                            or is awaited if it ends with `$`. A
-#                            terminal 1 block that shows only a log, no
-#                            `$ COMMAND` line, names the command instead
-#                            (`terminal 1: ./server`), and its lines
-#                            must appear in that log, in order.
+#   terminal N               terminals, as a README's "terminal 1",
+#                            "terminal 2"...: blocks so marked that
+#                            follow one another (in any order) are one
+#                            replay. Terminal 1's program starts in the
+#                            background and is awaited until it says
+#                            `listening on`; terminals 2, 3... start in
+#                            turn, each once the one before has printed
+#                            what its block shows, or has gone quiet
+#                            (stage 02's client B waits for A); then
+#                            their input ends (Ctrl-D) in the same
+#                            order; then terminal 1 gets Ctrl-C if its
+#                            block ends with `^C$`, or is awaited if it
+#                            ends with `$`. A terminal 1 block that
+#                            shows only a log, no `$ COMMAND` line,
+#                            names the command (`terminal 1: ./server`).
 #   with COMMAND             COMMAND runs in the background while the
 #                            block runs (a server the block talks to);
 #                            what it prints is not compared
@@ -49,9 +52,13 @@
 #   hexdump BYTES            in a hexdump (`0000  45 00 ...  E..(`), the
 #                            bytes at these offsets (as 4-5,10-11) vary
 #                            from run to run, and are not compared
-# A transcript that cannot be replayed says why, in the same place:
+# A line `...` in a block stands for lines left out: the others must
+# appear in the replay, in that order. A transcript that cannot be
+# replayed says why, in the same place:
 #     <!-- not replayed: it needs a bug planted in rawudp.c first -->
 # and a block of commands and output with neither comment is an error.
+# A fence that names a language (```sh) holds a script to copy, not a
+# transcript, and is left alone.
 #
 # How a block is replayed. Each replay runs in a scratch directory that
 # holds links to the programs beside DOC (so `./client` is this stage's
@@ -69,7 +76,9 @@
 #
 # Before comparing, both sides forget what changes from run to run:
 # ports from 30000 up (the kernel picks a client's port from
-# 32768-60999), `pid=N`, `id N`, times in ms, and carriage returns.
+# 32768-60999), `pid=N`, `id N`, times in ms; a carriage return moves
+# back to the start of the line, to be written over, as on a screen
+# (a progress line's leftovers show); trailing spaces go.
 #
 # Needs bash, awk, sed, diff, unshare, setpriv and script (util-linux,
 # bsdutils). Exit status: 0 all replayed and equal, 1 a difference or a
@@ -90,11 +99,10 @@ case ${1:-} in
 --twin) mode=twin && shift ;;
 -*) usage ;;
 esac
-[ $# -ge 1 ] && [ -f "$1" ] || usage
+if [ $# -lt 1 ] || [ ! -f "$1" ]; then usage; fi
 doc=$1
 only_line=${2:-}
 doc_dir=$(cd "$(dirname "$doc")" && pwd)
-doc_name=$(basename "$doc")
 
 # blocks FILE: one record per marked or transcript-like block, fields
 # separated by \037, records by \036:
@@ -301,7 +309,8 @@ wait
 # and print ^C$, wait: await its exit and print $, quiet: Ctrl-C). It
 # writes DIR/out.T, what each terminal printed.
 replay_group() {
-    local dir=$1 priv=$2 scratch="$dir/scratch" prog t
+    local dir=$1 priv=$2 prog t
+    local scratch="$dir/scratch"
     mkdir -p "$scratch" "$dir/bin"
     for prog in "$doc_dir"/*; do
         [ -f "$prog" ] && [ -x "$prog" ] && ln -s "$prog" "$scratch/"
@@ -380,7 +389,7 @@ EOF
 }
 
 main_list() {
-    local rec line mark content
+    local line mark content
     while IFS=$'\037' read -r -d $'\036' line mark content; do
         [ "$mark" = - ] && continue
         printf '%s:%s: %s\n' "$doc" "$line" "$mark"
@@ -516,7 +525,7 @@ main_replay() {
             # appear, in order.
             grep -qx '\.\.\.' <<<"${contents[k]}" && excerpt=1
             local tty=""
-            option tty "$opts" >/dev/null && tty=tty
+            option tty "$opts" >/dev/null && tty="tty"
             IFS=';' read -r -a o <<<"$opts"
             for opt in "${o[@]}"; do
                 opt=${opt# }
