@@ -359,7 +359,7 @@ EOF
             if ((live)); then
                 printf ' &\npid_%s=$!\n' "$t"
                 printf 'settle %s "$out.%s"\n' \
-                    "$(expected "$(cat "$dir/block.$t")" | grep -cv '^[$#] ')" "$t"
+                    "$(expected "$(cat "$dir/block.$t")" | grep -c .)" "$t"
             else
                 echo
             fi
