@@ -49,6 +49,9 @@
 #                            and the terminal echoes it, as in the
 #                            document; each `password:` prompt gets the
 #                            next of P..., unseen; a lone `>>:` is Ctrl-D
+#   needs TOOL               the block runs TOOL (nft, say): where it
+#                            is missing, the block is skipped, and the
+#                            replay says so and exits 77
 #   hexdump BYTES            in a hexdump (`0000  45 00 ...  E..(`), the
 #                            bytes at these offsets (as 4-5,10-11) vary
 #                            from run to run, and are not compared
@@ -82,7 +85,8 @@
 #
 # Needs bash, awk, sed, diff, unshare, setpriv and script (util-linux,
 # bsdutils). Exit status: 0 all replayed and equal, 1 a difference or a
-# malformed block, 77 when user namespaces are not allowed here.
+# malformed block, 77 when user namespaces are not allowed here, or a
+# block was skipped for a missing tool (and all the others were equal).
 
 set -u
 LC_ALL=C.UTF-8
@@ -465,7 +469,7 @@ main_replay() {
 
     # Start every replay at once: most of their time is spent waiting
     # (ping's second, the client's timeouts), not computing.
-    local g k pids=() dirs=() members
+    local g k pids=() dirs=() members skipped=0
     for g in "${!groups[@]}"; do
         read -r -a members <<<"${groups[g]}"
         if [ -n "$only_line" ]; then
@@ -473,7 +477,16 @@ main_replay() {
             for k in "${members[@]}"; do [ "${lines[k]}" = "$only_line" ] && hit=1; done
             ((hit)) || continue
         fi
-        local dir="$work/$g" priv=no all="" with
+        local dir="$work/$g" priv=no all="" with tool missing=""
+        for k in "${members[@]}"; do
+            tool=$(option needs "${marks[k]#+}") || continue
+            command -v "$tool" >/dev/null || missing=$tool
+        done
+        if [ -n "$missing" ]; then
+            echo "$doc:${lines[members[0]]}: skipped: it needs $missing, which is not installed" >&2
+            skipped=$((skipped + 1))
+            continue
+        fi
         mkdir -p "$dir"
         for k in "${members[@]}"; do
             t=$(terminal_of "${marks[k]#+}")
@@ -561,7 +574,8 @@ main_replay() {
             errors=$((errors + 1))
         done
     done
-    ((errors == 0))
+    ((errors == 0)) || return 1
+    ((skipped == 0)) || return 77
 }
 
 case $mode in
