@@ -259,9 +259,33 @@ gen_commands() {
     fi
     : >"$out"
     ((tty)) && declare -f feeder >>"$out"
+    # With a program in the background (terminal 1, or `with`), each
+    # command after the first waits until its log has been still for
+    # 0.3 s, as a person reads the screen before typing: stage 01's
+    # server has then had the time to exit, as its block shows.
+    if [ -f "$dir/bg" ]; then
+        printf 'pause() {
+    local last= now i
+'
+        printf '    for i in $(seq 50); do
+'
+        printf '        now=$(wc -c <%q 2>/dev/null)
+' "$dir/out.1"
+        printf '        [ "$now" = "$last" ] && [ $i -gt 3 ] && return
+'
+        printf '        last=$now
+        sleep 0.1
+    done
+}
+'
+    else
+        printf 'pause() { :; }
+'
+    fi >>"$out"
     flush() {
         [ -n "$cmd" ] || return 0
         local body=${cmd:2} input="$dir/in.$t.$n"
+        ((n > 1)) && echo pause >>"$out"
         printf 'printf "%%s\\n" %q\n' "$cmd" >>"$out"
         if [[ $body =~ ^(sudo\ )?unshare\ -n\ (ba)?sh$ ]]; then
             : # the replay is that shell already
