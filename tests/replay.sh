@@ -237,9 +237,9 @@ feeder() {
     local line k=0 i
     while IFS= read -r line; do
         k=$((k + 1))
-        for i in $(seq 200); do
+        for i in $(seq 500); do
             [ "$(grep -o '>>: \|password: ' "$2" | wc -l)" -ge "$k" ] && break
-            sleep 0.05
+            sleep 0.02
         done
         if [ "$line" = $'\004' ]; then printf '\004'; else printf '%s\n' "$line"; fi
     done <"$1"
@@ -261,26 +261,23 @@ gen_commands() {
     ((tty)) && declare -f feeder >>"$out"
     # With a program in the background (terminal 1, or `with`), each
     # command after the first waits until its log has been still for
-    # 0.3 s, as a person reads the screen before typing: stage 01's
+    # 0.2 s, as a person reads the screen before typing: stage 01's
     # server has then had the time to exit, as its block shows.
     if [ -f "$dir/bg" ]; then
-        printf 'pause() {
+        printf 'log=%q\n' "$dir/out.1"
+        cat <<'EOF'
+pause() {
     local last= now i
-'
-        printf '    for i in $(seq 50); do
-'
-        printf '        now=$(wc -c <%q 2>/dev/null)
-' "$dir/out.1"
-        printf '        [ "$now" = "$last" ] && [ $i -gt 3 ] && return
-'
-        printf '        last=$now
+    for i in $(seq 50); do
+        now=$(wc -c <"$log" 2>/dev/null)
+        [ "$now" = "$last" ] && [ "$i" -gt 2 ] && return
+        last=$now
         sleep 0.1
     done
 }
-'
+EOF
     else
-        printf 'pause() { :; }
-'
+        echo 'pause() { :; }'
     fi >>"$out"
     flush() {
         [ -n "$cmd" ] || return 0
