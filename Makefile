@@ -6,7 +6,8 @@
 #   make test             build everything, run every test
 #   make test STAGE=2     build stage 2 alone and run its tests (STAGE=1..5;
 #                         STAGE=build: the Makefiles' tests; STAGE=slides:
-#                         the slides' tests, which need nothing built)
+#                         the slides' tests, which need nothing built;
+#                         STAGE=docs: the documents' transcripts, replayed)
 #   make clean            remove what was built, and the ./server links
 #   make format           reformat the C sources with clang-format
 #   make check-format     fail if any C source is not formatted
