@@ -6,7 +6,8 @@
 #   make test             build everything, run every test
 #   make test STAGE=2     build stage 2 alone and run its tests (STAGE=1..5;
 #                         STAGE=build: the Makefiles' tests; STAGE=slides:
-#                         the slides' tests, which need nothing built)
+#                         the slides' tests, which need nothing built;
+#                         STAGE=docs: the documents' transcripts, replayed)
 #   make clean            remove what was built, and the ./server links
 #   make format           reformat the C sources with clang-format
 #   make check-format     fail if any C source is not formatted
@@ -40,8 +41,9 @@ BATS_FLAGS ?=
 
 # What `make test` builds and runs. STAGE=N: stage N's directory and its
 # tests (tests/0N_*.bats) alone, so that a stage that does not build
-# cannot hold up the grading of another. STAGE=build, STAGE=labs and
-# STAGE=slides name the three test files that belong to no stage.
+# cannot hold up the grading of another. STAGE=build, STAGE=labs,
+# STAGE=slides and STAGE=docs name the test files that belong to no
+# stage (docs: the documents' transcripts, replayed; every stage built).
 ifeq ($(STAGE),)
 TEST_FILES := $(sort $(wildcard tests/*.bats))
 TEST_DIRS := $(BUILT_STAGES)
@@ -54,6 +56,9 @@ TEST_DIRS :=
 else ifeq ($(STAGE),slides)
 TEST_FILES := tests/99_slides.bats
 TEST_DIRS :=
+else ifeq ($(STAGE),docs)
+TEST_FILES := tests/97_docs.bats
+TEST_DIRS := $(BUILT_STAGES)
 else
 TEST_FILES := $(sort $(wildcard tests/0$(STAGE)_*.bats))
 TEST_DIRS := $(filter $(BUILT_STAGES),$(filter 0$(STAGE)_%,$(STAGE_DIRS)))
@@ -104,7 +109,7 @@ test:
 		exit 1; } >&2
 	@if [ -z "$(TEST_FILES)" ]; then \
 		echo "make test: no test files for STAGE=$(STAGE)" \
-		     "(1 to 5, build, labs or slides)" >&2; exit 1; fi
+		     "(1 to 5, build, labs, slides or docs)" >&2; exit 1; fi
 	@$(call build_stages,$(TEST_DIRS))
 ifneq ($(TEST_DIRS),)
 	@$(MAKE) -s --no-print-directory $(TEST_TOOLS)

@@ -18,6 +18,7 @@
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,7 +48,11 @@ progress_begin(struct progress *p, const char *name, off_t start, off_t total,
     p->started = seconds_now();
     p->shown = 0;
     p->visible = isatty(STDERR_FILENO);
-    p->drawn = 0;
+    /* A file's own line starts on a fresh line. A tree's line is the
+     * one the file before drew, perhaps with a longer name: of unknown
+     * length, so the first draw rubs out the whole width (draw() keeps
+     * within it), or "city.jpg" over "beach.jpg" shows "city.jpgg". */
+    p->drawn = tree != NULL ? INT_MAX : 0;
     p->tree = tree;
 }
 

@@ -37,7 +37,7 @@
 
 #include "quota.h"
 
-/* The largest off_t: 64 bits, as proto.c's parse_size() assumes. */
+/* The largest off_t: 64 bits, as request.c's parse_size() assumes. */
 #define BYTES_MAX ((off_t)INT64_MAX)
 
 static off_t bytes_in_home(int home_fd);

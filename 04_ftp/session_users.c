@@ -12,10 +12,11 @@
  * no change at all. And login_failed(), the delay that makes guessing
  * passwords slow.
  *
- * session.c calls in at four places, each marked "Part 2": the
- * timeouts at the start, access_refusal() before every command, login
- * and quota; session_transfer.c calls reserve_room() and
- * release_room() around an upload.
+ * session.c calls in at five places, each marked "Part 2": the
+ * timeouts at the start, hide_password() before a request is logged,
+ * access_refusal() before every command, login and quota;
+ * session_transfer.c calls reserve_room() and release_room() around an
+ * upload.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

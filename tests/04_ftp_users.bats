@@ -638,6 +638,34 @@ make_tree() {
 }
 
 # lab: framing
+@test "put -r and get -r on a terminal: the tree's line, redrawn for a shorter name, keeps nothing of the longer one" {
+    command -v script >/dev/null || skip "script(1) is not installed"
+    start_users_server
+    # Sent in name order, each name shorter than the one before.
+    mkdir -p "$HERE/t"
+    random_file "$HERE/t/a-long-name.bin" 300000
+    random_file "$HERE/t/b-mid.bin" 200000
+    random_file "$HERE/t/c.bin" 100000
+    cd "$HERE"
+    on_terminal "'$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT" \
+        '>>: ' "login bob $(password_of bob)" '>>: ' 'put -r t' \
+        '>>: ' 'get -r t' '>>: ' 'quit'
+    # What the screen shows: each '\r' starts the line again, and what
+    # follows is written over what was there.
+    local screen
+    screen=$(awk '{ n = split($0, seg, "\r"); line = ""
+        for (i = 1; i <= n; i++) line = seg[i] substr(line, length(seg[i]) + 1)
+        sub(/ +$/, "", line); print line }' <<<"$TERMINAL_OUTPUT")
+    local shown
+    shown=$(grep -c '^\[3/3 files, 100%\] t/c\.bin$' <<<"$screen" || true)
+    [ "$shown" -eq 2 ] || fail "the tree's last line, after put -r and" \
+        "get -r, should read '[3/3 files, 100%] t/c.bin' (twice), but the" \
+        "screen shows:" $'\n'"$(grep -F '[3/3' <<<"$screen")" $'\n'"A" \
+        "file's progress_begin() must not forget how long the tree's line" \
+        "was: the file before drew it, with a longer name"
+}
+
+# lab: framing
 @test "put -r of a tree that does not fit is refused before anything is sent" {
     start_users_server
     mkdir -p "$HERE/big/sub"

@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# The documents' transcripts: every block that shows commands with their
+# output, and is marked <!-- replay --> above its fence, is replayed by
+# tests/replay.sh (which says how), and must print what the document
+# shows. A command that goes stale fails here. `make test STAGE=docs`
+# runs this file alone (after building every stage).
+
+load helpers
+
+# The documents whose transcripts are replayed. 04_ftp/README.md joins
+# them once its restructuring (issue 25, sections 1-3) has settled.
+DOCS=(
+    01_echo/README.md
+    02_persistent_server/README.md
+    03_multiclient/README.md
+    04_ftp/USERS.md
+    05_udp_raw/UDP.md
+    05_udp_raw/ICMP.md
+    05_udp_raw/RAW.md
+)
+
+# Every replay starts at once, in the background: they spend their time
+# waiting (ping's intervals, the UDP client's timeouts), not computing,
+# so the file takes about as long as its slowest document (about 5 s).
+setup_file() {
+    local doc
+    # make check's variants build the programs with sanitizers, which
+    # print and take time of their own: the documents are the default
+    # run's business.
+    [ -z "${CHECK_VARIANT:-}" ] || return 0
+    for doc in "${DOCS[@]}"; do
+        (
+            code=0 # (bats runs this with set -e: keep the status)
+            timeout 120 "$TOP/tests/replay.sh" "$TOP/$doc" \
+                >"$(_result "$doc").out" 2>&1 || code=$?
+            echo "$code" >"$(_result "$doc").status"
+        ) 3>&- 4>&- &
+    done
+}
+
+_result() {
+    local key=${1//\//_}
+    echo "$BATS_FILE_TMPDIR/${key%.md}"
+}
+
+# replayed DOC: the result of DOC's replay, started in setup_file.
+replayed() {
+    [ -z "${CHECK_VARIANT:-}" ] ||
+        skip "make check-$CHECK_VARIANT: the default run replays the documents"
+    local result
+    result=$(_result "$1")
+    wait_until 120 test -s "$result.status" ||
+        fail "$1: the replay did not finish within 120 s"
+    local code
+    code=$(cat "$result.status")
+    [ "$code" != 77 ] || skip "$(tail -n 1 "$result.out")"
+    [ "$code" = 0 ] || fail "$1: what it shows is not what the commands print" \
+        "(or a block is not marked):" $'\n'"$(cat "$result.out")" $'\n'"Fix the" \
+        "document (and its Chinese twin), or the program; tests/replay.sh $1" \
+        "replays it by hand."
+}
+
+@test "01_echo/README.md: its transcripts, replayed, print what it shows" {
+    replayed 01_echo/README.md
+}
+
+@test "02_persistent_server/README.md: its transcripts, replayed, print what it shows" {
+    replayed 02_persistent_server/README.md
+}
+
+@test "03_multiclient/README.md: its transcripts, replayed, print what it shows" {
+    replayed 03_multiclient/README.md
+}
+
+@test "04_ftp/USERS.md: its transcripts, replayed, print what it shows" {
+    replayed 04_ftp/USERS.md
+}
+
+@test "05_udp_raw/UDP.md: its transcripts, replayed, print what it shows" {
+    replayed 05_udp_raw/UDP.md
+}
+
+@test "05_udp_raw/ICMP.md: its transcripts, replayed, print what it shows" {
+    replayed 05_udp_raw/ICMP.md
+}
+
+@test "05_udp_raw/RAW.md: its transcripts, replayed, print what it shows" {
+    replayed 05_udp_raw/RAW.md
+}
+
+@test "the Chinese twins mark and show the same transcripts as the English documents" {
+    local doc bad=0
+    for doc in "${DOCS[@]}"; do
+        run "$TOP/tests/replay.sh" --twin "$TOP/$doc"
+        [ "$status" -eq 0 ] || { printf '%s\n' "$output" >&2 && bad=1; }
+    done
+    ((bad == 0)) || fail "a twin differs from its English document (above)"
+}
+
+# replay.sh itself, on a document made here: a program that prints one
+# line, a transcript of it, and the ways a transcript goes wrong.
+@test "replay.sh: a stale output, a stale command and an unmarked transcript all fail, naming the block" {
+    local dir=$BATS_TEST_TMPDIR/doc
+    mkdir -p "$dir"
+    printf '#!/bin/sh\necho "hello from [::1]:${1:-9001}"\n' >"$dir/hello"
+    chmod +x "$dir/hello"
+    printf '%s\n' '# A doc' '' '<!-- replay -->' '```' '$ ./hello' \
+        'hello from [::1]:9001' '$ ./hello 41234' 'hello from [::1]:41999' '```' >"$dir/A.md"
+    run "$TOP/tests/replay.sh" "$dir/A.md"
+    ((status != 77)) || skip "user namespaces are not allowed here (unshare -rn)"
+    [ "$status" -eq 0 ] || fail "a true transcript (ports from 30000 up ignored) failed: $output"
+
+    sed -i 's/^\(hello from .*\):9001$/\1:9002/' "$dir/A.md"
+    run "$TOP/tests/replay.sh" "$dir/A.md"
+    [ "$status" -eq 1 ] && [[ $output == *"A.md:4: the replay differs"* ]] &&
+        [[ $output == *"-hello from [::1]:9002"* ]] &&
+        [[ $output == *"+hello from [::1]:9001"* ]] ||
+        fail "a stale output: status $status, '$output'"
+
+    sed -i -e 's/^\(hello from .*\):9002$/\1:9001/' -e 's|^\$ \./hello$|$ ./hullo|' "$dir/A.md"
+    run "$TOP/tests/replay.sh" "$dir/A.md"
+    [ "$status" -eq 1 ] && [[ $output == *"./hullo"* ]] ||
+        fail "a stale command: status $status, '$output'"
+
+    printf '%s\n' '```' '$ ./hello' 'hello from [::1]:9001' '```' >"$dir/A.md"
+    run "$TOP/tests/replay.sh" "$dir/A.md"
+    [ "$status" -eq 1 ] && [[ $output == *"A.md:1: a block of commands and output"* ]] ||
+        fail "an unmarked transcript: status $status, '$output'"
+}
