@@ -20,11 +20,12 @@
  * Run:   sudo ./sniff [-A] [-c COUNT] [-t SECONDS] [-i INTERFACE]
  *                     [-p PROTOCOL] [-P PORT] [-w FILE]
  *        or, without root, in a network namespace of your own:
- *        unshare -rn sh -c 'ip link set lo up; ./sniff -c 4 & ping -c 2
- * 127.0.0.1' It stops after COUNT packets, after SECONDS, or at Ctrl-C, and
- * says on stderr how many packets it captured. Exit status: 0 when it stopped
- * for one of those reasons, 1 on an error, 2 on a usage error, 77 if
- * the system does not let us open the socket.
+ *        unshare -rn sh -c 'ip link set lo up; ./sniff -c 4 &
+ *                           sleep 1; ./ping -c 2 127.0.0.1; wait'
+ * It stops after COUNT packets, after SECONDS, or at Ctrl-C, and says
+ * on stderr how many packets it captured. Exit status: 0 when it
+ * stopped for one of those reasons, 1 on an error, 2 on a usage error,
+ * 77 if the system does not let us open the socket.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
