@@ -32,7 +32,7 @@ usage() {
     echo "usage: trace/run.sh STAGE [OUT_DIR]   (STAGE: 1 to 5)" >&2
     exit 2
 }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 STAGE=$1
 OUT_DIR=${2:-build/traces}
 case $STAGE in
@@ -168,10 +168,10 @@ scene_1() {
 echo_line() {
     local reply
     printf '%s\n' "$2" >&"$1"
-    IFS= read -r -t 5 reply <&"$1" && [ "$reply" = "$2" ] || {
+    if ! IFS= read -r -t 5 reply <&"$1" || [ "$reply" != "$2" ]; then
         echo "trace: no echo of '$2'" >&2
         exit 1
-    }
+    fi
     say "  echoed: $reply"
 }
 
