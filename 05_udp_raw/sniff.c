@@ -235,8 +235,9 @@ parse_args(int argc, char *argv[], struct options *o)
 static int
 open_capture(const char *interface, int *fd)
 {
-    /* slide:begin open_capture */
+    /* slide:begin packet_socket */
     *fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL_FRAMES));
+    /* slide:end packet_socket */
     if (*fd < 0) {
         fprintf(stderr, "sniff: socket(AF_PACKET, SOCK_RAW): %s\n",
                 strerror(errno));
@@ -248,12 +249,13 @@ open_capture(const char *interface, int *fd)
         return EXIT_NOT_PERMITTED;
     }
 
+    /* slide:begin bind_interface */
     struct sockaddr_ll where;
     memset(&where, 0, sizeof where);
     where.sll_family = AF_PACKET;
     where.sll_protocol = htons(ETH_P_ALL_FRAMES);
     where.sll_ifindex = (int)if_nametoindex(interface);
-    /* slide:end open_capture */
+    /* slide:end bind_interface */
     if (where.sll_ifindex == 0) {
         fprintf(stderr,
                 "sniff: no interface named '%s' (`ip link` lists "
@@ -371,7 +373,6 @@ static void decode_ipv6(const unsigned char *p, size_t len, struct packet *k);
 static void decode_transport(const unsigned char *p, size_t len,
                              struct packet *k);
 
-/* slide:begin decode_frame */
 /* The Ethernet header says what comes next: the IP header, which says
  * what comes next: TCP, UDP or ICMP, which carries the data. */
 static void
@@ -385,6 +386,7 @@ decode_frame(const unsigned char *frame, size_t len, struct packet *k)
         k->problem = "too short for Ethernet";
         return;
     }
+    /* slide:begin decode_frame */
     memcpy(&eth, frame, sizeof eth);
     k->ethertype = ntohs(eth.type);
     if (k->ethertype == ETHERTYPE_IPV4)
@@ -393,8 +395,8 @@ decode_frame(const unsigned char *frame, size_t len, struct packet *k)
         decode_ipv6(frame + sizeof eth, len - sizeof eth, k);
     else
         k->transport_len = len - sizeof eth; /* ARP, or another */
+    /* slide:end decode_frame */
 }
-/* slide:end decode_frame */
 
 /* IPv4: the header's length is in the header (IHL, in 32-bit words: it
  * may carry options), and so is the whole packet's, which says where
@@ -409,12 +411,14 @@ decode_ipv4(const unsigned char *p, size_t len, struct packet *k)
         return;
     }
     memcpy(&ip, p, sizeof ip);
+    /* slide:begin ipv4_lengths */
     size_t header_len = (size_t)(ip.version_ihl & 0x0fu) * 4;
     size_t total = ntohs(ip.total_length);
     if (header_len < sizeof ip || total < header_len || total > len) {
         k->problem = "bad header length";
         return;
     }
+    /* slide:end ipv4_lengths */
     memcpy(k->source, &ip.source, 4);
     memcpy(k->destination, &ip.destination, 4);
     k->protocol = ip.protocol;
@@ -735,12 +739,12 @@ capture(int fd, FILE *pcap, const struct options *o)
 
     while ((o->count == 0 || packets < o->count) &&
            wait_for_frame(fd, deadline, &waiting_mask)) {
-        /* slide:begin capture_loop */
         /* One frame per call; MSG_TRUNC makes n its whole length, even
          * when the buffer held less. The address says where it went:
          * on lo, what this host sends it also receives, so each packet
          * comes twice, going out (PACKET_OUTGOING) and coming in. Keep
          * the one coming in. (Elsewhere a frame sent is seen once.) */
+        /* slide:begin capture_loop */
         struct sockaddr_ll from;
         socklen_t from_len = sizeof from;
         ssize_t n = recvfrom(fd, frame, sizeof frame, MSG_TRUNC,
