@@ -1477,16 +1477,17 @@ comparable() {
 
 @test "sniff -A shows the data; -p and -P keep only what they name" {
     new_netns
-    start_sniff -A -p tcp -t 30
+    start_sniff -A -p udp -t 30
     run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/boundaries"
     [ "$status" -eq 0 ] || fail "boundaries: exit $status: $output"
-    # The marker is UDP: -p tcp hides it, so wait for the last ACK.
-    wait_until 5 grep -q 'Flags \[F\.\].*Flags \[F\.\]' <(paste -sd' ' "$SNIFF_OUT")
+    sniff_marker # all of boundaries' packets came before it
+    stop_sniff
     local out
     out=$(cat "$SNIFF_OUT")
-    [[ "$out" == *': "one'* ]] || fail "no data shown (-A):" "$out"
-    [[ "$out" != *UDP* ]] || fail "-p tcp let UDP through:" "$out"
-    stop_sniff
+    [[ "$out" != *Flags* ]] || fail "-p udp let TCP through:" "$out"
+    [ "$(grep -c ': UDP, length ' "$SNIFF_OUT")" -eq 4 ] ||
+        fail "expected boundaries' 3 datagrams and the marker:" "$out"
+    [[ "$out" == *'UDP, length 3: "one"'* ]] || fail "no data shown (-A):" "$out"
 
     start_sniff -P 9 -t 30
     run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/boundaries"
