@@ -61,9 +61,9 @@ const char program_name[] = "sniff";
 
 /* Constants of <linux/if_ether.h> and <linux/if_arp.h>, written here
  * because those kernel headers are not everywhere a C library is. */
-#define ETH_P_ALL_FRAMES 0x0003 /* ETH_P_ALL: frames of every protocol */
-#define ARPHRD_ETHERNET 1       /* ARPHRD_ETHER */
-#define ARPHRD_LOOPBACK_DEVICE 772
+#define ETH_P_ALL_FRAMES 0x0003    /* ETH_P_ALL: frames of every protocol */
+#define ARPHRD_ETHERNET 1          /* ARPHRD_ETHER */
+#define ARPHRD_LOOPBACK_DEVICE 772 /* ARPHRD_LOOPBACK: lo */
 
 /* pcap's link type for frames that begin with an Ethernet header. */
 #define LINKTYPE_ETHERNET 1
