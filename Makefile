@@ -16,6 +16,9 @@
 #   make grade STAGE=2 DIR=path
 #                         grade a student's submission of lab 2
 #   make bench            measure speed and memory (bench/run.sh)
+#   make trace STAGE=1    play a scene of stage 1 in a network namespace
+#                         of its own, and write what the wire carried to
+#                         build/traces/ (trace/run.sh): a pcap and a ladder
 #   make slides           render the slide decks to HTML (needs node)
 #   make fuzz             fuzz stage 04's request parser (clang)
 #   make check            the heavy gates: the stage tests again under
@@ -42,10 +45,12 @@ BATS_FLAGS ?=
 # What `make test` builds and runs. STAGE=N: stage N's directory and its
 # tests (tests/0N_*.bats) alone, so that a stage that does not build
 # cannot hold up the grading of another. STAGE=build, STAGE=labs,
-# STAGE=slides and STAGE=docs name the test files that belong to no
-# stage (docs: the documents' transcripts, replayed; every stage built).
+# STAGE=slides, STAGE=docs and STAGE=trace name the test files that
+# belong to no one stage (docs: the documents' transcripts, replayed;
+# trace: make trace's scenes). Both need every stage built; the trace
+# tests take some seconds, and the default run leaves them out.
 ifeq ($(STAGE),)
-TEST_FILES := $(sort $(wildcard tests/*.bats))
+TEST_FILES := $(filter-out tests/97_trace.bats,$(sort $(wildcard tests/*.bats)))
 TEST_DIRS := $(BUILT_STAGES)
 else ifeq ($(STAGE),build)
 TEST_FILES := tests/00_build.bats
@@ -58,6 +63,9 @@ TEST_FILES := tests/99_slides.bats
 TEST_DIRS :=
 else ifeq ($(STAGE),docs)
 TEST_FILES := tests/97_docs.bats
+TEST_DIRS := $(BUILT_STAGES)
+else ifeq ($(STAGE),trace)
+TEST_FILES := tests/97_trace.bats
 TEST_DIRS := $(BUILT_STAGES)
 else
 TEST_FILES := $(sort $(wildcard tests/0$(STAGE)_*.bats))
@@ -185,6 +193,15 @@ bench: all
 	$(MAKE) -s --no-print-directory -C bench
 	bench/run.sh
 
+# make trace STAGE=N: a short scene of stage N, captured by stage 05's
+# sniff in a network namespace of its own (trace/run.sh says more). It
+# builds stage N and stage 05, whose sniff it needs.
+trace:
+	@case "$(STAGE)" in [1-5]) ;; *) \
+		echo "usage: make trace STAGE=N (N from 1 to 5)" >&2; exit 2;; esac
+	@$(call build_stages,$(sort 05_udp_raw $(filter 0$(STAGE)_%,$(STAGE_DIRS))))
+	@trace/run.sh $(STAGE)
+
 # The slides: optional, never needed to build or test the C code (node
 # and npm; see slides/README.md). slides-pdf needs Chromium too.
 slides:
@@ -194,5 +211,5 @@ slides-pdf:
 	slides/render.sh --pdf
 
 .PHONY: check-mutants all stage1 stage2 stage3 stage4 stage5 test clean format check-format \
-	check $(CHECKS:%=check-%) fuzz fuzz-replay lab labs grade bench slides \
+	check $(CHECKS:%=check-%) fuzz fuzz-replay lab labs grade bench trace slides \
 	slides-pdf

@@ -1,7 +1,7 @@
 /*
  * packet.h - the packet headers that ping and rawudp write and read
- * themselves, drawn as their RFCs draw them, and the Internet checksum
- * that guards each of them (checksum.c).
+ * themselves, and that sniff reads, drawn as their RFCs draw them, and
+ * the Internet checksum that guards each of them (checksum.c).
  *
  * Every multi-byte field is in network byte order (big-endian) on the
  * wire: store with htons()/htonl(), read with ntohs()/ntohl(). The
@@ -16,6 +16,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* An Ethernet frame's header (IEEE 802.3; 14 bytes), the first thing a
+ * link-layer socket (sniff) reads. On Linux's loopback interface both
+ * addresses are zero. */
+struct ethernet_header {
+    uint8_t destination[6];
+    uint8_t source[6];
+    uint16_t type; /* what follows: 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP */
+};
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IPV6 0x86dd
 
 /* RFC 791, the IPv4 header without options (20 bytes):
  *   0                   1                   2                   3
@@ -44,6 +57,55 @@ struct ipv4_header {
     uint32_t source;
     uint32_t destination;
 };
+
+/* RFC 8200, the IPv6 header (40 bytes), without the extension headers
+ * that may follow it. */
+struct ipv6_header {
+    uint32_t version_class_flow; /* version 6 << 28, traffic class, flow */
+    uint16_t payload_length;     /* what follows this header, in bytes */
+    uint8_t next_header;         /* as IPv4's protocol: 6 TCP, 17 UDP... */
+    uint8_t hop_limit;           /* IPv4's TTL */
+    uint8_t source[16];
+    uint8_t destination[16];
+};
+
+/* RFC 9293, the TCP header without options (20 bytes):
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-------------------------------+-------------------------------+
+ *  |          Source Port          |       Destination Port        |
+ *  +-------------------------------+-------------------------------+
+ *  |                        Sequence Number                        |
+ *  +---------------------------------------------------------------+
+ *  |                    Acknowledgment Number                      |
+ *  +-------+-------+-+-+-+-+-+-+-+-+-------------------------------+
+ *  |  Data |       |C|E|U|A|P|R|S|F|                               |
+ *  | Offset|  Rsrvd|W|C|R|C|S|S|Y|I|            Window             |
+ *  |       |       |R|E|G|K|H|T|N|N|                               |
+ *  +-------+-------+-+-+-+-+-+-+-+-+-------------------------------+
+ *  |           Checksum            |         Urgent Pointer        |
+ *  +-------------------------------+-------------------------------+
+ */
+struct tcp_header {
+    uint16_t source_port;
+    uint16_t destination_port;
+    uint32_t seq;      /* the number of this segment's first byte */
+    uint32_t ack;      /* the next byte expected from the other side */
+    uint8_t offset;    /* header length in 32-bit words, << 4 */
+    uint8_t flags;     /* the TCP_* bits below */
+    uint16_t window;   /* how many more bytes the sender can take */
+    uint16_t checksum; /* over a pseudo-header, this header, the data */
+    uint16_t urgent;
+};
+
+#define TCP_FIN 0x01 /* no more data from the sender */
+#define TCP_SYN 0x02 /* synchronize: the first segment each way */
+#define TCP_RST 0x04 /* reset: the connection is gone */
+#define TCP_PSH 0x08 /* push: hand the data to the application now */
+#define TCP_ACK 0x10 /* the ack field is valid */
+#define TCP_URG 0x20
+#define TCP_ECE 0x40 /* congestion (ECN) echo */
+#define TCP_CWR 0x80 /* congestion window reduced */
 
 /* RFC 768, the UDP header (8 bytes). */
 struct udp_header {
@@ -82,7 +144,10 @@ struct icmp_echo {
 #define ICMPV6_ECHO_REQUEST 128
 #define ICMPV6_ECHO_REPLY 129
 
+_Static_assert(sizeof(struct ethernet_header) == 14, "Ethernet: 14 bytes");
 _Static_assert(sizeof(struct ipv4_header) == 20, "IPv4 header: 20 bytes");
+_Static_assert(sizeof(struct ipv6_header) == 40, "IPv6 header: 40 bytes");
+_Static_assert(sizeof(struct tcp_header) == 20, "TCP header: 20 bytes");
 _Static_assert(sizeof(struct udp_header) == 8, "UDP header: 8 bytes");
 _Static_assert(sizeof(struct udp_pseudo_header) == 12, "pseudo: 12 bytes");
 _Static_assert(sizeof(struct icmp_echo) == 8, "ICMP echo: 8 bytes");

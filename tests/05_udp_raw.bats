@@ -1380,3 +1380,200 @@ netns_has_ipv6() {
         fail "without IP_HDRINCL the server must hear nothing of the first" \
             "packet" "$(tail -n 20 "$SERVER_LOG")"
 }
+
+### sniff: the packets themselves ###
+
+need_tcpdump() {
+    command -v tcpdump >/dev/null ||
+        skip "tcpdump is not installed (apt-get install tcpdump)"
+}
+
+# start_sniff ARG...: sniff on the namespace's lo, in the background;
+# its lines go to SNIFF_OUT, its messages to SNIFF_ERR; returns once it
+# says it is listening (or fails, if it exits first).
+start_sniff() {
+    SNIFF_OUT=$BATS_TEST_TMPDIR/sniff.out
+    SNIFF_ERR=$BATS_TEST_TMPDIR/sniff.err
+    "${_pdeathsig[@]}" "${IN_NETNS[@]}" "$STAGE_DIR/sniff" "$@" \
+        </dev/null >"$SNIFF_OUT" 2>"$SNIFF_ERR" 3>&- 4>&- &
+    SNIFF_PID=$!
+    _test_pids+=("$SNIFF_PID")
+    wait_until 10 _sniff_listening_or_gone ||
+        fail "sniff said nothing within $(scaled 10) s"
+    grep -q '^sniff: listening on ' "$SNIFF_ERR" ||
+        fail "sniff exited before listening:" "$(cat "$SNIFF_ERR")"
+}
+
+_sniff_listening_or_gone() {
+    grep -q '^sniff: listening on ' "$SNIFF_ERR" || is_gone "$SNIFF_PID"
+}
+
+# sniff_marker: a UDP datagram to port 9 (discard) that sniff's filter
+# lets through. Packets on lo are seen in the order they are sent, so
+# once sniff has printed it, it has printed everything sent before.
+sniff_marker() {
+    "${IN_NETNS[@]}" bash -c 'echo end >/dev/udp/127.0.0.1/9' || true
+    wait_until 5 grep -q ' > 127\.0\.0\.1\.9: UDP, length 4' "$SNIFF_OUT" ||
+        fail "sniff never printed the marker datagram:" "$(cat "$SNIFF_OUT")"
+}
+
+# stop_sniff: SIGTERM, as Ctrl-C would; it must exit 0 and say how
+# many packets it captured.
+stop_sniff() {
+    kill -TERM "$SNIFF_PID"
+    wait_for_exit "$SNIFF_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ] ||
+        fail "sniff exited $EXIT_STATUS after SIGTERM:" "$(cat "$SNIFF_ERR")"
+}
+
+# comparable: a packet line of sniff or of tcpdump -n, without what the
+# two print differently: the time, TCP's seq and ack (tcpdump prints a
+# SYN's in full), its options, the text of an ICMP message. What stays:
+# who sent it to whom, TCP's flags, and the length.
+comparable() {
+    sed -E -e 's/^[0-9:.]+ //' \
+        -e 's/^(IP6? [^ ]+ > [^ ]+) (Flags \[[^]]*\])?.* length ([0-9]+).*/\1 \2 length \3/'
+}
+
+@test "sniff: a TCP exchange, one line a packet; tcpdump reads the pcap, and agrees: packets, flags, lengths" {
+    need_tcpdump
+    new_netns
+    local pcap=$BATS_TEST_TMPDIR/exchange.pcap
+    start_sniff -w "$pcap" -t 30
+    # boundaries connects to itself over TCP, sends "one", "two",
+    # "three", and closes; then three datagrams.
+    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/boundaries"
+    [ "$status" -eq 0 ] || fail "boundaries: exit $status: $output"
+    sniff_marker
+    stop_sniff
+    local lines
+    lines=$(wc -l <"$SNIFF_OUT")
+    grep -qx "sniff: $lines packets captured" "$SNIFF_ERR" ||
+        fail "expected 'sniff: $lines packets captured':" "$(cat "$SNIFF_ERR")"
+
+    # lo shows each packet twice, going out and coming in: one line each.
+    [ "$(grep -c 'Flags \[S\]' "$SNIFF_OUT")" -eq 1 ] ||
+        fail "expected one SYN (is lo's outgoing copy skipped?):" \
+            "$(cat "$SNIFF_OUT")"
+    grep -q 'Flags \[S\.\], seq 0, ack 1, ' "$SNIFF_OUT" ||
+        fail "no SYN-ACK with relative numbers (seq 0, ack 1):" "$(cat "$SNIFF_OUT")"
+    [ "$(grep -c 'Flags \[F\.\]' "$SNIFF_OUT")" -eq 2 ] ||
+        fail "expected a FIN each way:" "$(cat "$SNIFF_OUT")"
+    # The client's data: 11 bytes in all ("onetwothree"), from byte 1.
+    local data
+    data=$(awk '/Flags \[P\.\]/ { sum += $NF } END { print sum }' "$SNIFF_OUT")
+    [ "$data" = 11 ] || fail "expected 11 bytes of data, saw $data:" "$(cat "$SNIFF_OUT")"
+    grep -q 'Flags \[P\.\], seq 1:' "$SNIFF_OUT" ||
+        fail "the first byte of data is not numbered 1:" "$(cat "$SNIFF_OUT")"
+    [ "$(grep -c ': UDP, length ' "$SNIFF_OUT")" -eq 4 ] ||
+        fail "expected 3 datagrams and the marker:" "$(cat "$SNIFF_OUT")"
+
+    run --separate-stderr tcpdump -n -r "$pcap"
+    [ "$status" -eq 0 ] || fail "tcpdump -r: exit $status:" "$stderr"
+    [[ "$output" != *"truncated"* ]] || fail "tcpdump: $output"
+    diff -u <(comparable <"$SNIFF_OUT") <(comparable <<<"$output") ||
+        fail "sniff's lines (-) and tcpdump's (+) disagree"
+}
+
+@test "sniff -A shows the data; -p and -P keep only what they name" {
+    new_netns
+    start_sniff -A -p udp -t 30
+    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/boundaries"
+    [ "$status" -eq 0 ] || fail "boundaries: exit $status: $output"
+    sniff_marker # all of boundaries' packets came before it
+    stop_sniff
+    local out
+    out=$(cat "$SNIFF_OUT")
+    [[ "$out" != *Flags* ]] || fail "-p udp let TCP through:" "$out"
+    [ "$(grep -c ': UDP, length ' "$SNIFF_OUT")" -eq 4 ] ||
+        fail "expected boundaries' 3 datagrams and the marker:" "$out"
+    [[ "$out" == *'UDP, length 3: "one"'* ]] || fail "no data shown (-A):" "$out"
+
+    start_sniff -P 9 -t 30
+    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/boundaries"
+    sniff_marker
+    stop_sniff
+    [ "$(wc -l <"$SNIFF_OUT")" -eq 1 ] ||
+        fail "-P 9 let through more than the datagram to port 9:" \
+            "$(cat "$SNIFF_OUT")"
+}
+
+@test "sniff stops after -c COUNT packets, and after -t SECONDS with none, exit 0" {
+    new_netns
+    start_sniff -c 3
+    run with_timeout 10 "${IN_NETNS[@]}" "$STAGE_DIR/boundaries"
+    wait_for_exit "$SNIFF_PID" 5
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS:" "$(cat "$SNIFF_ERR")"
+    [ "$(wc -l <"$SNIFF_OUT")" -eq 3 ] || fail "$(cat "$SNIFF_OUT")"
+    grep -qx 'sniff: 3 packets captured' "$SNIFF_ERR" || fail "$(cat "$SNIFF_ERR")"
+
+    run --separate-stderr with_timeout 10 "${IN_NETNS[@]}" \
+        "$STAGE_DIR/sniff" -t 0.3
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    [ -z "$output" ] || fail "no packet, yet: $output"
+    [[ "$stderr" == *"sniff: 0 packets captured" ]] || fail "$stderr"
+}
+
+@test "sniff: an unknown interface, a file it cannot write, a full disk: a clear error, exit 1" {
+    new_netns
+    run --separate-stderr with_timeout 10 "${IN_NETNS[@]}" \
+        "$STAGE_DIR/sniff" -i nosuch0 -t 1
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ -z "$output" ] || fail "stdout: $output"
+    [ "$stderr" = "sniff: no interface named 'nosuch0' (\`ip link\` lists them)" ] ||
+        fail "$stderr"
+
+    run --separate-stderr with_timeout 10 "${IN_NETNS[@]}" \
+        "$STAGE_DIR/sniff" -w "$BATS_TEST_TMPDIR/no/such/dir.pcap" -t 1
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ "$stderr" = "sniff: $BATS_TEST_TMPDIR/no/such/dir.pcap: No such file or directory" ] ||
+        fail "$stderr"
+
+    # /dev/full takes nothing: the pcap's own header already fails.
+    run --separate-stderr with_timeout 10 "${IN_NETNS[@]}" \
+        "$STAGE_DIR/sniff" -w /dev/full -t 1
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ -z "$output" ] || fail "stdout: $output"
+    [ "$stderr" = "sniff: writing /dev/full: No space left on device" ] ||
+        fail "$stderr"
+}
+
+@test "sniff: the interface goes away: a clear error, exit 1" {
+    new_netns
+    "${IN_NETNS[@]}" ip link add sniff0 type veth peer name sniff1 2>/dev/null ||
+        skip "no veth interfaces in this kernel"
+    "${IN_NETNS[@]}" ip link set sniff0 up
+    start_sniff -i sniff0 -t 30
+    "${IN_NETNS[@]}" ip link del sniff0
+    wait_for_exit "$SNIFF_PID" 5
+    [ "$EXIT_STATUS" -eq 1 ] || fail "exit $EXIT_STATUS:" "$(cat "$SNIFF_ERR")"
+    grep -qx 'sniff: recvfrom: Network is down (has the interface gone away?)' \
+        "$SNIFF_ERR" || fail "$(cat "$SNIFF_ERR")"
+}
+
+@test "sniff without permission: a clear message and a hint, exit 77" {
+    need_root "switching to another user"
+    local sniff
+    copy_for_nobody sniff
+    sniff=$COPY
+    # As nobody, outside any namespace of its own: no CAP_NET_RAW.
+    run --separate-stderr with_timeout 10 "${AS_NOBODY[@]}" "$sniff" -t 1
+    [ "$status" -eq 77 ] || fail "exit $status: $stderr"
+    [ -z "$output" ] || fail "stdout: $output"
+    [[ "$stderr" == "sniff: socket(AF_PACKET, SOCK_RAW): Operation not permitted"* ]] ||
+        fail "$stderr"
+    [[ "$stderr" == *"hint: capturing takes root or CAP_NET_RAW"*"unshare -rn"* ]] ||
+        fail "$stderr"
+}
+
+@test "sniff: usage errors exit 2 with the usage line; -h exits 0" {
+    local args
+    for args in "-c 0" "-c x" "-t 0" "-p sctp" "-P 70000" "extra"; do
+        # shellcheck disable=SC2086 # one word per option
+        run --separate-stderr "$STAGE_DIR/sniff" $args
+        [ "$status" -eq 2 ] || fail "sniff $args: exit $status: $stderr"
+        [[ "$stderr" == *"usage: sniff "* ]] || fail "sniff $args: $stderr"
+    done
+    run "$STAGE_DIR/sniff" -h
+    [ "$status" -eq 0 ] && [[ "$output" == "usage: sniff "* ]] || fail "$output"
+}

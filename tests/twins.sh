@@ -45,6 +45,7 @@ REQUIRED="README.md
 05_udp_raw/ICMP.md
 05_udp_raw/RAW.md
 05_udp_raw/NOTES.md
+05_udp_raw/SNIFF.md
 labs/README.md
 slides/00_overview.md
 slides/01_echo.md
