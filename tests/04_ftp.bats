@@ -359,13 +359,16 @@ round_trip() {
         <<<"get movie"
     [ "$status" -ne 0 ] || fail "the client was not stopped"
     [ ! -e "$HERE/movie" ] || fail "a partial download has the final name"
-    [ "$(stat -c %s "$HERE/movie.part")" -eq $((4 * 1024 * 1024)) ]
+    # The same name for an unfinished file on both sides: .partial.NAME.
+    [ -e "$HERE/.partial.movie" ] || fail "no .partial.movie here:" \
+        "$(ls -A "$HERE")"
+    [ "$(stat -c %s "$HERE/.partial.movie")" -eq $((4 * 1024 * 1024)) ]
 
     run ftp "get movie"
     [ "$status" -eq 0 ] || fail "$output"
     [[ "$output" == *"resuming movie at byte 4194304"* ]] || fail "$output"
     cmp "$ROOT/movie" "$HERE/movie"
-    [ ! -e "$HERE/movie.part" ]
+    [ ! -e "$HERE/.partial.movie" ]
 }
 
 # lab: framing
@@ -1215,7 +1218,7 @@ drawn() {
         # the line shows 2 GiB from the start. (4 MiB come in several
         # recv()s: the line shows their sum, not the last one's size.)
         rm -f "$HERE/big" "$HERE/hello.txt"
-        truncate -s $((size - 4 * 1024 * 1024)) "$HERE/big.part"
+        truncate -s $((size - 4 * 1024 * 1024)) "$HERE/.partial.big"
         client_on_terminal "$cols" "$BATS_TEST_TMPDIR/input"
         drawn '^big +100% ' || fail "the progress line of big never showed" \
             "100%; the last: '$(printf '%s\n' "${PIECES[@]}" |
