@@ -4,7 +4,7 @@
  * points. no_hooks.c leaves every hook empty (NULL), and an empty hook
  * is skipped: that is the program as the README teaches it, and what
  * `make part1` builds. A build that adds features links a file that
- * fills the tables instead of no_hooks.c (USERS.md says which).
+ * fills the tables instead of no_hooks.c (the Makefile says which).
  */
 #ifndef HOOKS_H
 #define HOOKS_H
