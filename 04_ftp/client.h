@@ -36,9 +36,8 @@ int cmd_delete(struct reader *server, const char *arg);
 int cmd_mkdir(struct reader *server, const char *arg);
 int cmd_quit(struct reader *server, const char *arg);
 
-int read_reply(struct reader *server, char *reply, size_t size);
-int read_reply_allowing(struct reader *server, char *reply, size_t size,
-                        const char *allowed);
+int read_reply(struct reader *server, char *reply, size_t size,
+               const char *allowed);
 int request_not_sent(struct reader *server, const char *command,
                      const char *name);
 int print_reply(struct reader *server);

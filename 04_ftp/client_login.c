@@ -64,8 +64,7 @@ ask_quota(struct reader *server, off_t *used, off_t *limit)
     if (send_line(server->fd, "quota") < 0)
         return request_not_sent(server, "quota", "");
     char reply[MAX_LINE];
-    int result =
-        read_reply_allowing(server, reply, sizeof reply, "bad-request");
+    int result = read_reply(server, reply, sizeof reply, "bad-request");
     if (result != DONE)
         return result;
     *limit = -1;

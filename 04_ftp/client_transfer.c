@@ -66,7 +66,7 @@ request_download(struct reader *server, const char *remote, off_t offset,
     if (send_line(server->fd, "get|%lld|%s", (long long)offset, remote) < 0)
         return request_not_sent(server, "get", remote);
     char reply[MAX_LINE];
-    int result = read_reply(server, reply, sizeof reply);
+    int result = read_reply(server, reply, sizeof reply, NULL);
     if (result != DONE)
         return result;
     off_t start;
@@ -169,7 +169,7 @@ request_upload(struct reader *server, const char *remote, off_t size,
     if (send_line(server->fd, "put|%lld|%s", (long long)size, remote) < 0)
         return request_not_sent(server, "put", remote);
     char reply[MAX_LINE];
-    int result = read_reply(server, reply, sizeof reply);
+    int result = read_reply(server, reply, sizeof reply, NULL);
     if (result != DONE)
         return result;
     if (strncmp(reply, "ready|", 6) != 0 || parse_size(reply + 6, offset) < 0 ||
@@ -217,7 +217,7 @@ put_file(struct reader *server, const char *local, const char *remote,
         progress_show(sent, &bar);
     }
     char reply[MAX_LINE];
-    result = read_reply(server, reply, sizeof reply);
+    result = read_reply(server, reply, sizeof reply, NULL);
     if (result == DONE && tree == NULL)
         printf("sent %s (%lld bytes)\n", remote, (long long)st.st_size);
 

@@ -201,7 +201,7 @@ remote_mkdir(struct reader *server, const char *path)
     if (send_line(server->fd, "mkdir|%s", path) < 0)
         return request_not_sent(server, "mkdir", path);
     char reply[MAX_LINE];
-    return read_reply_allowing(server, reply, sizeof reply, "exists");
+    return read_reply(server, reply, sizeof reply, "exists");
 }
 
 /* put -r DIR: send a local directory tree, named after DIR's last
