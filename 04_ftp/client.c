@@ -93,8 +93,15 @@ main(int argc, char *argv[])
 static int
 server_spoke_first(struct reader *server)
 {
+    if (server->start < server->end) { /* left over from the last reply */
+        fprintf(stderr,
+                "client: %zu bytes from the server that no reply "
+                "accounts for\n",
+                server->end - server->start);
+        return 1;
+    }
     struct pollfd p = {.fd = server->fd, .events = POLLIN};
-    if (server->start == server->end && poll(&p, 1, 0) <= 0)
+    if (poll(&p, 1, 0) <= 0)
         return 0; /* nothing waiting: the session goes on */
     char line[MAX_LINE];
     ssize_t len = read_line(server, line, sizeof line);

@@ -186,9 +186,10 @@ round_trip() {
     cmp "$HERE/$1" "$ROOT/$1" || fail "put $1: the stored copy differs" \
         "from the original (cmp above). $hint"
     mkdir -p "$HERE/back"
-    (cd "$HERE/back" && printf 'get %s\n' "$1" |
-        run_client 127.0.0.1 "$SERVER_PORT") ||
-        fail "get $1 failed"
+    cd "$HERE/back"
+    run ftp "get $1"
+    cd "$HERE"
+    [ "$status" -eq 0 ] || fail "get $1: exit $status, '$output'. $hint"
     cmp "$HERE/$1" "$HERE/back/$1" || fail "get $1: the downloaded copy" \
         "differs from the original (cmp above). $hint"
 }
