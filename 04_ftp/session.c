@@ -251,11 +251,13 @@ reply_errno(struct session *s, int err)
 static int
 carry_out(struct session *s, const struct request *req)
 {
+    /* The hooks (hooks.h): a refusal, and the requests of a hook's own,
+     * whose fields are not paths. */
     const char *refused =
         server_hooks.refusal != NULL ? server_hooks.refusal(s, req) : NULL;
     if (refused != NULL)
         return reply(s, "%s", refused);
-    if (req->command >= CMD_MORE) /* a hook's: its fields are its own */
+    if (req->command >= CMD_MORE)
         return server_hooks.carry_out(s, req);
 
     char path[MAX_PATH];
