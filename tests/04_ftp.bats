@@ -1066,7 +1066,8 @@ refused() {
 
 # --- part 1 alone -------------------------------------------------------
 
-# The files `make part1` compiles (the .c files on its cc lines), and the
+# The files `make part1` would compile in DIR (the .c files on the cc
+# lines of make -n, which shows none once they are built), and the
 # headers they include.
 part1_files() {
     local dir=$1 c
@@ -1084,10 +1085,10 @@ part1_files() {
     local dir="$BATS_TEST_TMPDIR/04_ftp" f
     cp -r "$STAGE_DIR" "$dir"
     make -s -C "$dir" clean
+    local -a files
+    mapfile -t files < <(part1_files "$dir") # before the build: make -n
     run make -C "$dir" part1 WERROR=1
     [ "$status" -eq 0 ] || fail "make part1: $output"
-    local -a files
-    mapfile -t files < <(part1_files "$dir")
     for f in server_users.c session_users.c users.c quota.c client_login.c \
         client_tree.c password.c; do
         [[ " ${files[*]} " != *" $f "* ]] ||
