@@ -10,11 +10,8 @@
  * reply line (PROTOCOL.md): client_requests.c. get and put move the
  * file's bytes in between (client_transfer.c), with a progress line on
  * a terminal (client_progress.c). An interrupted get or put resumes
- * where it stopped when the same command is given again.
- *
- * Part 2 (users) adds login NAME [PASSWORD] and quota
- * (client_login.c), and get -r and put -r, which move a whole
- * directory tree with the commands above (client_tree.c).
+ * where it stopped when the same command is given again. A hook
+ * (hooks.h) may add commands.
  *
  * What to look at: main(), the shell, and the table of commands below
  * it: a command is a word and the function that runs it.
@@ -22,12 +19,14 @@
  * Run:   ./client [HOST [PORT]]    (default localhost 9004)
  */
 #include <sys/types.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "hooks.h"
 #include "net.h"
 #include "proto.h"
 
@@ -39,6 +38,7 @@ const char program_name[] = "client";
 static void parse_args(int argc, char *argv[], const char **host,
                        const char **port);
 static int run_command(struct reader *server, char *line, int *quit);
+static int server_spoke_first(struct reader *server);
 
 int
 main(int argc, char *argv[])
@@ -70,8 +70,9 @@ main(int argc, char *argv[])
         }
         ssize_t len = getline(&line, &line_cap, stdin);
         int quit = len < 0; /* the end of the input says goodbye */
-        int result =
-            quit ? cmd_quit(&server, "") : run_command(&server, line, &quit);
+        int result = server_spoke_first(&server) ? CONNECTION_LOST
+                     : quit                      ? cmd_quit(&server, "")
+                            : run_command(&server, line, &quit);
         if (result != DONE)
             status = 1;
         if (quit || result == CONNECTION_LOST)
@@ -84,35 +85,68 @@ main(int argc, char *argv[])
     return status;
 }
 
-/*** Commands ***/
+/* Has the server said something we did not ask for? It does only to
+ * end the session, and then closes: "error|timeout|..." to a client
+ * silent for longer than its -t, "error|busy|..." to a client it turns
+ * away. Say so, rather than take that line for the reply to the next
+ * command. Returns 1 if the session is over. */
+static int
+server_spoke_first(struct reader *server)
+{
+    if (server->start < server->end) { /* left over from the last reply */
+        fprintf(stderr,
+                "client: %zu bytes from the server that no reply "
+                "accounts for\n",
+                server->end - server->start);
+        return 1;
+    }
+    struct pollfd p = {.fd = server->fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0)
+        return 0; /* nothing waiting: the session goes on */
+    char line[MAX_LINE];
+    ssize_t len = read_line(server, line, sizeof line);
+    if (len >= 0 && strncmp(line, "error|", 6) == 0) {
+        char *code = line + 6;
+        char *message = strchr(code, '|');
+        if (message != NULL)
+            *message++ = '\0';
+        fprintf(stderr, "client: the server ended the session: %s (%s)\n",
+                message != NULL ? message : "", code);
+    } else if (len >= 0) {
+        fprintf(stderr, "client: unexpected line from the server: '%s'\n",
+                line);
+    } else {
+        fprintf(stderr, "client: the server closed the connection\n");
+    }
+    return 1;
+}
 
-struct client_command {
-    const char *word;
-    int (*run)(struct reader *server, const char *arg);
-    const char *usage, *help;
-};
+/*** Commands ***/
 
 static int cmd_help(struct reader *server, const char *arg);
 
 static const struct client_command commands[] = {
-    {"get", cmd_get, "get [-r] NAME", "download NAME here (-r: a directory)"},
-    {"put", cmd_put, "put [-r] FILE", "upload FILE (-r: a directory)"},
+    {"get", cmd_get, "get NAME", "download NAME here"},
+    {"put", cmd_put, "put FILE", "upload FILE"},
     {"ls", cmd_ls, "ls [DIR]", "list a directory on the server"},
     {"cd", cmd_cd, "cd [DIR]", "change directory on the server"},
     {"pwd", cmd_pwd, "pwd", "show the server's current directory"},
     {"delete", cmd_delete, "delete NAME", "delete a file or empty directory"},
     {"mkdir", cmd_mkdir, "mkdir DIR", "make a directory"},
-    {"login", cmd_login, "login NAME [PASSWORD]",
-     "log in (no PASSWORD: asked, not shown)"},
-    {"quota", cmd_quota, "quota", "bytes stored, and how many may be"},
     {"help", cmd_help, "help", "this list"},
     {"quit", cmd_quit, "quit", "leave (so does end of input)"},
 };
 
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* The command `word` names: a hook's first (it may replace ours). */
 static const struct client_command *
 find_command(const char *word)
 {
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < client_hooks.count; i++)
+        if (strcmp(word, client_hooks.commands[i].word) == 0)
+            return &client_hooks.commands[i];
+    for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(word, commands[i].word) == 0)
             return &commands[i];
     return NULL;
@@ -142,13 +176,32 @@ run_command(struct reader *server, char *line, int *quit)
     return cmd->run(server, arg);
 }
 
+/* Is `word` one of our own commands? */
+static int
+ours(const char *word)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(word, commands[i].word) == 0)
+            return 1;
+    return 0;
+}
+
+/* help: our commands (as a hook may have replaced them), then the
+ * commands a hook adds. */
 static int
 cmd_help(struct reader *server, const char *arg)
 {
     (void)server;
     (void)arg;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        printf("  %-22s %s\n", commands[i].usage, commands[i].help);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const struct client_command *c = find_command(commands[i].word);
+        printf("  %-22s %s\n", c->usage, c->help);
+    }
+    for (size_t i = 0; i < client_hooks.count; i++) {
+        const struct client_command *c = &client_hooks.commands[i];
+        if (!ours(c->word))
+            printf("  %-22s %s\n", c->usage, c->help);
+    }
     return DONE;
 }
 

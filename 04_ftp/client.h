@@ -1,9 +1,8 @@
 /*
  * client.h - what the client's files share: client.c (the shell and its
  * table of commands), client_requests.c (a request and its reply),
- * client_transfer.c (get and put), client_progress.c (the progress
- * line), and part 2's client_login.c (login, quota) and client_tree.c
- * (get -r, put -r).
+ * client_transfer.c (get and put) and client_progress.c (the progress
+ * line).
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -17,6 +16,14 @@
 /* What every command returns. */
 enum { DONE = 0, FAILED = 1, CONNECTION_LOST = -1 };
 
+/* A command of the shell (client.c): its word, the function that runs
+ * it, and its line in `help`. */
+struct client_command {
+    const char *word;
+    int (*run)(struct reader *server, const char *arg);
+    const char *usage, *help;
+};
+
 /*** client_requests.c: talking to the server ***/
 
 /* Each command of the shell gets the connection and the rest of its
@@ -29,9 +36,8 @@ int cmd_delete(struct reader *server, const char *arg);
 int cmd_mkdir(struct reader *server, const char *arg);
 int cmd_quit(struct reader *server, const char *arg);
 
-int read_reply(struct reader *server, char *reply, size_t size);
-int read_reply_allowing(struct reader *server, char *reply, size_t size,
-                        const char *allowed);
+int read_reply(struct reader *server, char *reply, size_t size,
+               const char *allowed);
 int request_not_sent(struct reader *server, const char *command,
                      const char *name);
 int print_reply(struct reader *server);
@@ -49,7 +55,8 @@ int read_entry(struct reader *server, char *line, size_t size, struct entry *e);
 
 /*** client_transfer.c: get and put ***/
 
-/* Part 2: how far a whole tree (get -r, put -r) has got. */
+/* How far a batch of many files has got, for a caller that moves a
+ * whole tree of them (NULL for a single file). */
 struct tree_progress {
     int files, files_done;   /* regular files: all, and those moved */
     off_t bytes, bytes_done; /* their sizes */
@@ -74,21 +81,11 @@ struct progress {
     int visible;           /* stderr is a terminal (asked once, not per
                               chunk: a system call each time adds up) */
     int drawn;             /* columns the last line drawn took */
-    const struct tree_progress *tree; /* part 2: or NULL */
+    const struct tree_progress *tree; /* or NULL */
 };
 
 void progress_begin(struct progress *p, const char *name, off_t start,
                     off_t total, const struct tree_progress *tree);
 void progress_show(off_t done, void *arg); /* a progress_fn (proto.h) */
-
-/*** Part 2: client_login.c and client_tree.c ***/
-
-int cmd_login(struct reader *server, const char *arg);
-int cmd_quota(struct reader *server, const char *arg);
-int ask_quota(struct reader *server, off_t *used, off_t *limit);
-
-const char *recursive_arg(const char *arg);
-int get_tree(struct reader *server, const char *arg);
-int put_tree(struct reader *server, const char *arg);
 
 #endif

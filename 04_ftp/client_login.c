@@ -1,5 +1,8 @@
 /*
- * client_login.c - part 2: the client's login and quota commands.
+ * client_login.c - part 2: the client's login and quota commands, and
+ * the table of hooks (hooks.h) that adds them, and get -r and put -r
+ * (client_tree.c), to part 1's shell. A build with this file links it
+ * in place of no_hooks.c.
  *
  * What to look at: cmd_login(), which reads a password the user did not
  * type on the command line with the terminal's echo off (password.c),
@@ -12,6 +15,8 @@
 #include <string.h>
 
 #include "client.h"
+#include "client_users.h"
+#include "hooks.h"
 #include "password.h"
 #include "proto.h"
 
@@ -59,8 +64,7 @@ ask_quota(struct reader *server, off_t *used, off_t *limit)
     if (send_line(server->fd, "quota") < 0)
         return request_not_sent(server, "quota", "");
     char reply[MAX_LINE];
-    int result =
-        read_reply_allowing(server, reply, sizeof reply, "bad-request");
+    int result = read_reply(server, reply, sizeof reply, "bad-request");
     if (result != DONE)
         return result;
     *limit = -1;
@@ -94,3 +98,20 @@ cmd_quota(struct reader *server, const char *arg)
                (long long)limit, (long long)(used < limit ? limit - used : 0));
     return result;
 }
+
+/*** The hooks ***/
+
+/* Looked up before part 1's commands: get and put replace part 1's. */
+static const struct client_command commands[] = {
+    {"get", cmd_get_tree, "get [-r] NAME",
+     "download NAME here (-r: a directory)"},
+    {"put", cmd_put_tree, "put [-r] FILE", "upload FILE (-r: a directory)"},
+    {"login", cmd_login, "login NAME [PASSWORD]",
+     "log in (no PASSWORD: asked, not shown)"},
+    {"quota", cmd_quota, "quota", "bytes stored, and how many may be"},
+};
+
+const struct client_hooks client_hooks = {
+    .commands = commands,
+    .count = sizeof commands / sizeof commands[0],
+};

@@ -25,8 +25,7 @@
  * none is). Returns DONE with the line in `reply` (an allowed error
  * too), FAILED for an error reply, CONNECTION_LOST. */
 int
-read_reply_allowing(struct reader *server, char *reply, size_t size,
-                    const char *allowed)
+read_reply(struct reader *server, char *reply, size_t size, const char *allowed)
 {
     ssize_t len = read_line(server, reply, size);
     if (len < 0) {
@@ -52,12 +51,6 @@ read_reply_allowing(struct reader *server, char *reply, size_t size,
     return DONE;
 }
 
-int
-read_reply(struct reader *server, char *reply, size_t size)
-{
-    return read_reply_allowing(server, reply, size, NULL);
-}
-
 /* After send_line() failed. EMSGSIZE: the request would have been
  * longer than a line may be; the session goes on (FAILED). Anything else:
  * the connection is gone (CONNECTION_LOST), but the server may have said
@@ -68,7 +61,7 @@ request_not_sent(struct reader *server, const char *command, const char *name)
 {
     if (errno != EMSGSIZE) {
         char reply[MAX_LINE];
-        read_reply(server, reply, sizeof reply);
+        read_reply(server, reply, sizeof reply, NULL);
         return CONNECTION_LOST;
     }
     fprintf(stderr, "%s: %s: name too long for a request line\n", command,
@@ -82,7 +75,7 @@ int
 print_reply(struct reader *server)
 {
     char reply[MAX_LINE];
-    int result = read_reply(server, reply, sizeof reply);
+    int result = read_reply(server, reply, sizeof reply, NULL);
     if (result == DONE)
         printf("%s\n", strncmp(reply, "ok|", 3) == 0 ? reply + 3 : reply);
     return result;
@@ -148,7 +141,7 @@ cmd_quit(struct reader *server, const char *arg)
     char reply[MAX_LINE];
     if (send_line(server->fd, "quit") < 0)
         return request_not_sent(server, "quit", "");
-    return read_reply(server, reply, sizeof reply);
+    return read_reply(server, reply, sizeof reply, NULL);
 }
 
 /*** ls: a count, then the entries ***/
@@ -164,7 +157,7 @@ request_listing(struct reader *server, const char *dir, off_t *count)
     if (sent < 0)
         return request_not_sent(server, "ls", dir);
     char line[MAX_LINE];
-    int result = read_reply(server, line, sizeof line);
+    int result = read_reply(server, line, sizeof line, NULL);
     if (result != DONE)
         return result;
     if (parse_size(line + 3, count) < 0) {

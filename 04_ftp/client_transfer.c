@@ -5,13 +5,11 @@
  * come with it).
  *
  * What to look at: get_file(), which never writes outside the current
- * directory, whatever name it asked for, writes into NAME.part until
- * the last byte is there, and resumes a NAME.part left by an earlier,
- * interrupted get; put_file(), whose server says how much of an
- * interrupted upload it already has.
- *
- * Part 2 adds get -r and put -r (client_tree.c), which call get_file()
- * and put_file() for each file of a tree.
+ * directory, whatever name it asked for, writes into .partial.NAME
+ * until the last byte is there (the name the server gives an unfinished
+ * upload), and resumes a .partial.NAME left by an earlier, interrupted
+ * get; put_file(), whose server says how much of an interrupted upload
+ * it already has.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -43,15 +41,12 @@ local_name(const char *remote)
 /*** get ***/
 
 /* get NAME: download NAME into the current directory, under its last
- * component. get -r DIR: part 2. */
+ * component. */
 int
 cmd_get(struct reader *server, const char *arg)
 {
-    if (needs_arg(arg, "get [-r] NAME"))
+    if (needs_arg(arg, "get NAME"))
         return FAILED;
-    const char *dir = recursive_arg(arg);
-    if (dir != NULL)
-        return get_tree(server, dir);
     const char *name = local_name(arg);
     if (name == NULL) {
         fprintf(stderr, "get: '%s' does not name a file\n", arg);
@@ -71,7 +66,7 @@ request_download(struct reader *server, const char *remote, off_t offset,
     if (send_line(server->fd, "get|%lld|%s", (long long)offset, remote) < 0)
         return request_not_sent(server, "get", remote);
     char reply[MAX_LINE];
-    int result = read_reply(server, reply, sizeof reply);
+    int result = read_reply(server, reply, sizeof reply, NULL);
     if (result != DONE)
         return result;
     off_t start;
@@ -88,16 +83,20 @@ request_download(struct reader *server, const char *remote, off_t offset,
     return DONE;
 }
 
-/* Download `remote` into the local file `local`: the bytes go to
- * LOCAL.part, renamed to LOCAL once complete. A LOCAL.part left by an
- * interrupted get is resumed: we ask for the bytes from its length on.
- * `tree`: part 2's get -r, which shows its own progress and summary. */
+/* Download `remote` into the local file `local` (DIR/NAME, or NAME):
+ * the bytes go to DIR/.partial.NAME, renamed to LOCAL once complete. A
+ * .partial.NAME left by an interrupted get is resumed: we ask for the
+ * bytes from its length on. `tree`: NULL, or the batch this file is
+ * part of, which then shows its own progress and summary. */
 int
 get_file(struct reader *server, const char *remote, const char *local,
          const struct tree_progress *tree)
 {
     char partial[LOCAL_PATH_SIZE];
-    snprintf(partial, sizeof partial, "%s.part", local);
+    const char *slash = strrchr(local, '/');
+    int dir_len = slash != NULL ? (int)(slash + 1 - local) : 0;
+    snprintf(partial, sizeof partial, "%.*s" PARTIAL_PREFIX "%s", dir_len,
+             local, local + dir_len);
     struct stat st;
     off_t offset = stat(partial, &st) == 0 ? st.st_size : 0;
     off_t size = 0;
@@ -145,16 +144,12 @@ get_file(struct reader *server, const char *remote, const char *local,
 
 /*** put ***/
 
-/* put FILE: the server names the file after FILE's last component.
- * put -r DIR: part 2. */
+/* put FILE: the server names the file after FILE's last component. */
 int
 cmd_put(struct reader *server, const char *arg)
 {
-    if (needs_arg(arg, "put [-r] FILE"))
+    if (needs_arg(arg, "put FILE"))
         return FAILED;
-    const char *dir = recursive_arg(arg);
-    if (dir != NULL)
-        return put_tree(server, dir);
     const char *name = local_name(arg);
     if (name == NULL) {
         fprintf(stderr, "put: %s: not a regular file\n", arg);
@@ -174,7 +169,7 @@ request_upload(struct reader *server, const char *remote, off_t size,
     if (send_line(server->fd, "put|%lld|%s", (long long)size, remote) < 0)
         return request_not_sent(server, "put", remote);
     char reply[MAX_LINE];
-    int result = read_reply(server, reply, sizeof reply);
+    int result = read_reply(server, reply, sizeof reply, NULL);
     if (result != DONE)
         return result;
     if (strncmp(reply, "ready|", 6) != 0 || parse_size(reply + 6, offset) < 0 ||
@@ -222,7 +217,7 @@ put_file(struct reader *server, const char *local, const char *remote,
         progress_show(sent, &bar);
     }
     char reply[MAX_LINE];
-    result = read_reply(server, reply, sizeof reply);
+    result = read_reply(server, reply, sizeof reply, NULL);
     if (result == DONE && tree == NULL)
         printf("sent %s (%lld bytes)\n", remote, (long long)st.st_size);
 

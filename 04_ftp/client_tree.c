@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "client_users.h"
 #include "proto.h"
 
 /* What get -r and put -r move: directories and regular files, each
@@ -37,7 +38,7 @@ struct tree {
 };
 
 /* "-r DIR" gives DIR; anything else NULL (a plain get or put). */
-const char *
+static const char *
 recursive_arg(const char *arg)
 {
     if (strncmp(arg, "-r", 2) != 0 ||
@@ -142,7 +143,9 @@ tree_summary(const struct tree *tree, const char *done, const char *top,
 
 /* put -r: list the local directory TOP/REL into the tree. Symbolic
  * links are skipped, never followed: a link to /etc inside the tree
- * must not send /etc. lstat() tells a link from what it points to. */
+ * must not send /etc. lstat() tells a link from what it points to.
+ * An unfinished download (.partial.NAME, client_transfer.c) is skipped
+ * too: the server keeps such names for its own unfinished uploads. */
 static int
 list_local_dir(struct tree *tree, const char *top, const char *rel)
 {
@@ -172,6 +175,9 @@ list_local_dir(struct tree *tree, const char *top, const char *rel)
             fprintf(stderr, "put: skipping symbolic link %s\n", path);
         } else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
             fprintf(stderr, "put: skipping %s: not a regular file\n", path);
+        } else if (strncmp(name, PARTIAL_PREFIX, strlen(PARTIAL_PREFIX)) ==
+                   0) { /* an unfinished get's: a name the server refuses */
+            fprintf(stderr, "put: skipping %s: an unfinished file\n", path);
         } else if (has_control_bytes(name, strlen(name))) {
             fprintf(stderr,
                     "put: skipping %s: control characters in "
@@ -195,7 +201,7 @@ remote_mkdir(struct reader *server, const char *path)
     if (send_line(server->fd, "mkdir|%s", path) < 0)
         return request_not_sent(server, "mkdir", path);
     char reply[MAX_LINE];
-    return read_reply_allowing(server, reply, sizeof reply, "exists");
+    return read_reply(server, reply, sizeof reply, "exists");
 }
 
 /* put -r DIR: send a local directory tree, named after DIR's last
@@ -205,7 +211,7 @@ remote_mkdir(struct reader *server, const char *path)
  * comes (another session may use the room meanwhile); a put that fails
  * stops the tree, and leaves no half-written file (part 1's put is
  * atomic). */
-int
+static int
 put_tree(struct reader *server, const char *arg)
 {
     char dir[LOCAL_PATH_SIZE];
@@ -320,7 +326,7 @@ make_local_dir(const char *path)
 /* get -r DIR: fetch a directory tree from the server into DIR's last
  * component here, with part 1's commands: ls to list it, then get for
  * each file. */
-int
+static int
 get_tree(struct reader *server, const char *arg)
 {
     char dir[MAX_LINE];
@@ -355,4 +361,25 @@ get_tree(struct reader *server, const char *arg)
     tree_summary(&tree, "received", top, result);
     free_tree(&tree);
     return result;
+}
+
+/* get [-r] NAME and put [-r] FILE, in place of part 1's get and put
+ * (client_login.c's table of hooks): -r moves a tree, anything else is
+ * part 1's command. */
+int
+cmd_get_tree(struct reader *server, const char *arg)
+{
+    if (needs_arg(arg, "get [-r] NAME"))
+        return FAILED;
+    const char *dir = recursive_arg(arg);
+    return dir != NULL ? get_tree(server, dir) : cmd_get(server, arg);
+}
+
+int
+cmd_put_tree(struct reader *server, const char *arg)
+{
+    if (needs_arg(arg, "put [-r] FILE"))
+        return FAILED;
+    const char *dir = recursive_arg(arg);
+    return dir != NULL ? put_tree(server, dir) : cmd_put(server, arg);
 }

@@ -45,14 +45,13 @@ fill(struct reader *r)
     return n;
 }
 
-/* Part 2: before waiting for more of a line that has begun, on a
- * reader with a line timeout (the server's -t): wait only until the
- * line's time is up. A client that sends a byte now and then, and never
- * the '\n', must not hold its session (and a slot of the server's -m)
- * for ever; the socket's own timeout (SO_RCVTIMEO) only bounds each
- * silence. The first wait of a line starts its clock (*deadline 0).
- * Returns 0 when bytes have come or the reader has no timeout, -1 when
- * the time is up. */
+/* Before waiting for more of a line that has begun, on a reader
+ * with a line timeout (the server's -t): wait only until the line's
+ * time is up. A client that sends a byte now and then, and never the
+ * '\n', must not hold its session for ever; the socket's own timeout
+ * (SO_RCVTIMEO) only bounds each silence. The first wait of a line starts its
+ * clock (*deadline 0). Returns 0 when bytes have come or the reader has no
+ * timeout, -1 when the time is up. */
 static int
 wait_for_rest(struct reader *r, double *deadline)
 {
@@ -69,14 +68,14 @@ wait_for_rest(struct reader *r, double *deadline)
  * when the connection ends between lines, LINE_ERROR on a recv() error
  * or a connection that ends mid-line, and LINE_TOO_LONG when no '\n'
  * comes within `size` bytes (the stream cannot be trusted after that:
- * where would the next line start?). Part 2: LINE_TOO_SLOW when the
+ * where would the next line start?), and LINE_TOO_SLOW when the
  * reader's line timeout ran out. */
 ssize_t
 read_line(struct reader *r, char *line, size_t size)
 {
     /* lab:begin read_line */
     size_t len = 0;
-    double deadline = 0; /* part 2: set once the line has begun */
+    double deadline = 0; /* set once the line has begun */
     for (;;) {
         if (r->start == r->end) {
             if (len > 0 && wait_for_rest(r, &deadline) < 0)

@@ -30,8 +30,8 @@
 struct reader {
     int fd;
     size_t start, end;  /* buf[start..end) is read but not yet used */
-    int line_timeout_s; /* part 2: 0, or how long a line may take from
-                           its first byte to its '\n' (the server's -t) */
+    int line_timeout_s; /* 0, or how long a line may take from its
+                           first byte to its '\n' (the server's -t) */
     char buf[READER_SIZE];
 };
 
@@ -61,19 +61,26 @@ enum command {
     CMD_DELETE,
     CMD_MKDIR,
     CMD_QUIT,
-    CMD_LOGIN, /* part 2: users */
-    CMD_QUOTA
+    CMD_MORE /* and up: requests a hook adds (hooks.h) */
+};
+
+/* A request's word: its command, and how many fields follow it: 0, 1
+ * (NAME) or 2 (NUMBER|NAME). */
+struct command_word {
+    const char *word;
+    int command;
+    int fields;
 };
 
 /* A request, parsed. `name` points into the line it came from. */
 struct request {
-    enum command command;
+    int command;      /* an enum command, or a hook's (CMD_MORE and up) */
     off_t number;     /* get: the offset to start at; put: the file size */
-    const char *name; /* the path argument, "" when there is none;
-                       * login: "NAME|PASSWORD" */
+    const char *name; /* the path argument, "" when there is none */
 };
 
-const char *parse_request(char *line, size_t len, struct request *req);
+const char *parse_request(char *line, size_t len,
+                          const struct command_word *more, struct request *req);
 int parse_size(const char *s, off_t *size);
 int has_control_bytes(const char *s, size_t len);
 

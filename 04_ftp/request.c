@@ -41,26 +41,31 @@ parse_size(const char *s, off_t *size)
     return 0;
 }
 
-/* The requests. Part 2 added login, whose one field is "NAME|PASSWORD"
- * (the password last, so that it may contain '|'), and quota. */
-static const struct {
-    const char *word;
-    enum command command;
-    int fields; /* after the word: 0, 1 (NAME) or 2 (NUMBER|NAME) */
-} commands[] = {
+/* The requests, and how many fields each takes. */
+static const struct command_word commands[] = {
     {"get", CMD_GET, 2},     {"put", CMD_PUT, 2},   {"ls", CMD_LS, 1},
     {"cd", CMD_CD, 1},       {"pwd", CMD_PWD, 0},   {"delete", CMD_DELETE, 1},
-    {"mkdir", CMD_MKDIR, 1}, {"quit", CMD_QUIT, 0}, {"login", CMD_LOGIN, 1},
-    {"quota", CMD_QUOTA, 0},
+    {"mkdir", CMD_MKDIR, 1}, {"quit", CMD_QUIT, 0}, {NULL, 0, 0},
 };
+
+/* The entry for `word` in `table` (ended by a NULL word), or NULL. */
+static const struct command_word *
+find_word(const struct command_word *table, const char *word)
+{
+    for (; table != NULL && table->word != NULL; table++)
+        if (strcmp(word, table->word) == 0)
+            return table;
+    return NULL;
+}
 
 /* Parse a request line of `len` bytes (without its '\n'): COMMAND, then
  * its fields, separated by '|'. The name comes last, so it may contain
- * '|' itself. Fills *req and returns NULL, or returns a message saying
- * what is wrong. `line` is changed: the '|' after each field becomes a
- * NUL. */
+ * '|' itself. `more`: more requests (a hook's, hooks.h), or NULL. Fills
+ * *req and returns NULL, or returns a message saying what is wrong.
+ * `line` is changed: the '|' after each field becomes a NUL. */
 const char *
-parse_request(char *line, size_t len, struct request *req)
+parse_request(char *line, size_t len, const struct command_word *more,
+              struct request *req)
 {
     if (len == 0)
         return "empty line";
@@ -70,23 +75,22 @@ parse_request(char *line, size_t len, struct request *req)
     char *rest = strchr(line, '|');
     if (rest != NULL)
         *rest++ = '\0';
-    size_t i = 0;
-    while (i < sizeof commands / sizeof commands[0] &&
-           strcmp(line, commands[i].word) != 0)
-        i++;
-    if (i == sizeof commands / sizeof commands[0])
+    const struct command_word *c = find_word(commands, line);
+    if (c == NULL)
+        c = find_word(more, line);
+    if (c == NULL)
         return "unknown command";
 
-    req->command = commands[i].command;
+    req->command = c->command;
     req->number = 0;
     req->name = "";
-    if (commands[i].fields == 0)
+    if (c->fields == 0)
         return rest == NULL ? NULL : "this command takes no arguments";
-    if (rest == NULL && commands[i].fields == 1)
+    if (rest == NULL && c->fields == 1)
         return NULL; /* "ls" and "cd" alone: no name */
     if (rest == NULL)
         return "missing argument";
-    if (commands[i].fields == 2) {
+    if (c->fields == 2) {
         char *name = strchr(rest, '|');
         if (name == NULL)
             return "missing argument";

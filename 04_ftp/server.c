@@ -11,14 +11,9 @@
  * the protocol's framing in proto.c, and the defence against names that
  * try to leave ROOT in paths.c.
  *
- * Part 2 adds users (-u USERS_FILE: see users.c and ftpuser.c): each
- * logs in and works in a home of their own below ROOT. And, for a
- * server with many clients, a limit on the sessions running at once
- * (-m), which main() checks before it forks.
- *
- * Run:   ./server [-d ROOT] [PORT]   (default ROOT ./ftp_root, created
- *        if missing; default PORT 9004; 0 picks any free port)
- *        ./server -u users.txt       (part 2; ./server -h lists all)
+ * Run:   ./server [-d ROOT] [-t SECONDS] [PORT]   (default ROOT
+ *        ./ftp_root, created if missing; -t 300; default PORT 9004; 0
+ *        picks any free port; ./server -h lists all)
  * Then:  ./client localhost 9004   in another terminal.
  */
 #include <sys/types.h>
@@ -32,21 +27,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "net.h"
 #include "proto.h"
 #include "server_options.h"
 #include "session.h"
-#include "users.h"
 
 const char program_name[] = "server";
 
 static int open_root(const char *root);
-static int open_users(struct options *opt, int root_fd);
-static int sessions_full(int max_sessions);
-static void turn_away(int client_fd, const char *peer, int max_sessions);
+static int sessions_running(void);
 static void fork_session(int listen_fd, int client_fd, int root_fd,
-                         const char *peer,
-                         const struct session_options *options);
+                         const char *peer, int idle_timeout_s);
 static void install_fork_signal_handlers(void);
 static void block_signals(int block);
 static int remember_child(pid_t pid);
@@ -61,7 +53,9 @@ main(int argc, char *argv[])
     install_fork_signal_handlers();
 
     int root_fd = open_root(opt.root);
-    if (root_fd < 0 || open_users(&opt, root_fd) < 0)
+    if (root_fd < 0)
+        return 1;
+    if (server_hooks.start != NULL && server_hooks.start(root_fd) < 0)
         return 1;
     int listen_fd = open_listener(opt.port);
     if (listen_fd < 0)
@@ -79,12 +73,10 @@ main(int argc, char *argv[])
             return 1;
         }
 
-        /* Part 2: a full server says so at once, rather than leave the
-         * client waiting. */
-        if (sessions_full(opt.max_sessions))
-            turn_away(client_fd, peer, opt.max_sessions);
-        else
-            fork_session(listen_fd, client_fd, root_fd, peer, &opt.session);
+        if (server_hooks.admit == NULL ||
+            server_hooks.admit(client_fd, peer, sessions_running()))
+            fork_session(listen_fd, client_fd, root_fd, peer,
+                         opt.idle_timeout_s);
 
         /* The parent: the child has its own copy of the client's
          * socket. Closing ours does not end the connection (that
@@ -94,7 +86,7 @@ main(int argc, char *argv[])
     }
 }
 
-/*** ROOT, and the users ***/
+/*** ROOT ***/
 
 /* Open the directory to serve, creating it if missing. Every file a
  * client names is opened relative to this descriptor (paths.c).
@@ -115,31 +107,6 @@ open_root(const char *root)
     }
     fprintf(stderr, "serving %s\n", root);
     return fd;
-}
-
-/* Part 2: with a users file (-u), every client logs in and works in a
- * home of their own below ROOT. Read the file, make the homes that are
- * missing, and hand the users to the sessions. Returns 0 (at once,
- * without -u), or -1 after printing what is wrong. */
-static int
-open_users(struct options *opt, int root_fd)
-{
-    static struct users users; /* kept for the server's whole life */
-    const char *file = opt->users_file;
-    if (file == NULL)
-        return 0;
-    if (load_users(file, &users) < 0)
-        return -1;
-    if (users.count == 0) {
-        fprintf(stderr, "server: %s: no users in it; add one with ftpuser\n",
-                file);
-        return -1;
-    }
-    if (make_homes(root_fd, &users) < 0)
-        return -1;
-    fprintf(stderr, "%zu users from %s\n", users.count, file);
-    opt->session.users = &users;
-    return 0;
 }
 
 /*** Children ***/
@@ -174,30 +141,16 @@ remember_child(pid_t pid)
     return 0;
 }
 
-/* Part 2: are `max_sessions` sessions (children) running already? */
+/* How many sessions (children) are running, for a hook (hooks.h). */
 static int
-sessions_full(int max_sessions)
+sessions_running(void)
 {
     int running = 0;
     block_signals(1); /* the table is the signal handlers' too */
     for (size_t i = 0; i < children_size; i++)
         running += children[i] != 0;
     block_signals(0);
-    return running >= max_sessions;
-}
-
-/* Part 2: tell a client that the server is full. The parent does it
- * without forking: the line is short enough to fit in the socket's send
- * buffer, so send() returns at once, whatever the client does. */
-static void
-turn_away(int client_fd, const char *peer, int max_sessions)
-{
-    fprintf(stderr, "%s turned away: %d sessions already\n", peer,
-            max_sessions);
-    send_line(client_fd,
-              "error|busy|the server is full (session limit %d); try "
-              "again later",
-              max_sessions);
+    return running;
 }
 
 /* Start a child to serve the client; the parent goes back to accept().
@@ -206,7 +159,7 @@ turn_away(int client_fd, const char *peer, int max_sessions)
  * socket. */
 static void
 fork_session(int listen_fd, int client_fd, int root_fd, const char *peer,
-             const struct session_options *options)
+             int idle_timeout_s)
 {
     /* Our signal handlers read the table of children: keep them out
      * until the new child is in it. */
@@ -215,7 +168,7 @@ fork_session(int listen_fd, int client_fd, int root_fd, const char *peer,
     if (pid == 0) {
         become_child();
         close(listen_fd);
-        serve_session(client_fd, root_fd, peer, options);
+        serve_session(client_fd, root_fd, peer, idle_timeout_s);
         close(client_fd);
         _exit(0); /* not exit(): see become_child() */
     }

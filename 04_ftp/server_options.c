@@ -1,10 +1,8 @@
 /*
  * server_options.c - the server's command line: getopt() flags, each
  * checked, then the port. A usage error prints the usage and exits 2.
- *
- * Part 1 needs only -d ROOT and PORT. Part 2 adds -u USERS_FILE (users
- * who log in), -w (the delay after a failed login), -t (the idle
- * timeout) and -m (the most sessions at once).
+ * -d ROOT and PORT say what to serve and where; -t SECONDS how long a
+ * client may stay silent. A hook (hooks.h) may add options.
  */
 #include <sys/types.h>
 #include <errno.h>
@@ -12,44 +10,37 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "net.h"
 #include "server_options.h"
 
 #define DEFAULT_PORT "9004"
 #define DEFAULT_ROOT "ftp_root"
-#define DEFAULT_LOGIN_DELAY_MS 1000 /* part 2: -w */
-#define DEFAULT_IDLE_TIMEOUT_S 300  /* part 2: -t */
-#define DEFAULT_MAX_SESSIONS 100    /* part 2: -m */
+#define DEFAULT_IDLE_TIMEOUT_S 300
 
 static _Noreturn void
 usage(FILE *out, int status)
 {
     fprintf(out,
-            "usage: server [-h] [-d ROOT] [-u USERS_FILE] [-w MS] "
-            "[-t SECONDS] [-m MAX] [PORT]\n"
+            "usage: server [-h] [-d ROOT] [-t SECONDS]%s [PORT]\n"
             "  -d ROOT        directory to serve (default ./" DEFAULT_ROOT
             ", created if missing)\n"
-            "  -u USERS_FILE  clients log in as users of this file (see "
-            "ftpuser),\n"
-            "                 each in a home below ROOT (default: no "
-            "users, no login)\n"
-            "  -w MS          delay after a failed login, doubled each "
-            "time (default %d)\n"
             "  -t SECONDS     close a session silent this long, or slower "
             "than this\n"
             "                 to send a request line (default %d; 0 = "
-            "never)\n"
-            "  -m MAX         at most MAX sessions at once (default %d)\n"
-            "  PORT           TCP port to listen on (default " DEFAULT_PORT
-            "; 0 = any free port)\n",
-            DEFAULT_LOGIN_DELAY_MS, DEFAULT_IDLE_TIMEOUT_S,
-            DEFAULT_MAX_SESSIONS);
+            "never)\n",
+            server_hooks.synopsis != NULL ? server_hooks.synopsis : "",
+            DEFAULT_IDLE_TIMEOUT_S);
+    if (server_hooks.usage != NULL)
+        server_hooks.usage(out);
+    fprintf(out, "  PORT           TCP port to listen on (default " DEFAULT_PORT
+                 "; 0 = any free port)\n");
     exit(status);
 }
 
 /* The number given to option -`letter`, from `min` to `max`; a usage
  * error (exit 2) if it is not one. */
-static int
+int
 number_option(int letter, const char *arg, int min, int max)
 {
     char *end;
@@ -68,26 +59,19 @@ number_option(int letter, const char *arg, int min, int max)
 void
 parse_options(int argc, char *argv[], struct options *opt)
 {
-    *opt = (struct options){
-        .root = DEFAULT_ROOT,
-        .port = DEFAULT_PORT,
-        .max_sessions = DEFAULT_MAX_SESSIONS,
-        .session = {.login_delay_ms = DEFAULT_LOGIN_DELAY_MS,
-                    .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S},
-    };
+    *opt = (struct options){.root = DEFAULT_ROOT,
+                            .port = DEFAULT_PORT,
+                            .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S};
+    char letters[64];
+    snprintf(letters, sizeof letters, "hd:t:%s", server_hooks.option_letters);
     int c;
-    while ((c = getopt(argc, argv, "hd:u:w:t:m:")) != -1) {
+    while ((c = getopt(argc, argv, letters)) != -1) {
         if (c == 'd')
             opt->root = optarg;
-        else if (c == 'u')
-            opt->users_file = optarg;
-        else if (c == 'w')
-            opt->session.login_delay_ms = number_option(c, optarg, 0, 60000);
         else if (c == 't')
-            opt->session.idle_timeout_s = number_option(c, optarg, 0, 86400);
-        else if (c == 'm')
-            opt->max_sessions = number_option(c, optarg, 1, 100000);
-        else
+            opt->idle_timeout_s = number_option(c, optarg, 0, 86400);
+        else if (c == 'h' || c == '?' || server_hooks.option == NULL ||
+                 server_hooks.option(c, optarg) < 0)
             usage(c == 'h' ? stdout : stderr, c == 'h' ? 0 : 2);
     }
     if (argc - optind > 1)

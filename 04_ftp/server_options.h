@@ -4,16 +4,13 @@
 #ifndef SERVER_OPTIONS_H
 #define SERVER_OPTIONS_H
 
-#include "session.h"
-
 struct options {
-    const char *root;               /* -d: the directory to serve */
-    const char *port;               /* PORT; "0": any free port */
-    const char *users_file;         /* part 2: -u, or NULL: no users */
-    int max_sessions;               /* part 2: -m */
-    struct session_options session; /* part 2: -w, -t (users: later) */
+    const char *root;   /* -d: the directory to serve */
+    const char *port;   /* PORT; "0": any free port */
+    int idle_timeout_s; /* -t: close a session silent this long; 0: never */
 };
 
 void parse_options(int argc, char *argv[], struct options *opt);
+int number_option(int letter, const char *arg, int min, int max);
 
 #endif

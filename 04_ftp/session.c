@@ -9,37 +9,34 @@
  * when it cannot; carry_out(), where every name goes through
  * resolve_path() (paths.c) before the command that will touch a file
  * is called: do_get() and do_put() in session_transfer.c, the
- * directory commands in session_dirs.c.
- *
- * Part 2 (users) hooks in at a few places, each marked "Part 2": the
- * timeouts, a check before a command of who may do what, and login and
- * quota. Their code is in session_users.c. A server without a users
- * file passes none of them, so part 1 reads the same without them.
+ * directory commands in session_dirs.c. And set_idle_timeout(): a
+ * client that says nothing, or says it too slowly, is not kept.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hooks.h"
+#include "net.h"
 #include "paths.h"
 #include "proto.h"
 #include "session.h"
 
 static void start_session(struct session *s, int fd, int root_fd,
-                          const char *peer,
-                          const struct session_options *options);
+                          const char *peer, int idle_timeout_s);
 static ssize_t read_request(struct session *s, char *line, size_t size);
 static int carry_out(struct session *s, const struct request *req);
 
 /* Serve one client until it quits or disconnects. */
 void
-serve_session(int fd, int root_fd, const char *peer,
-              const struct session_options *options)
+serve_session(int fd, int root_fd, const char *peer, int idle_timeout_s)
 {
     struct session s;
-    start_session(&s, fd, root_fd, peer, options);
+    start_session(&s, fd, root_fd, peer, idle_timeout_s);
 
     for (;;) {
         char line[MAX_LINE];
@@ -48,7 +45,8 @@ serve_session(int fd, int root_fd, const char *peer,
             return; /* the client left, or was told why it must */
 
         struct request req;
-        const char *problem = parse_request(line, (size_t)len, &req);
+        const char *problem =
+            parse_request(line, (size_t)len, server_hooks.commands, &req);
         if (problem != NULL) {
             if (reply(&s, "error|bad-request|%s", problem) < 0)
                 return;
@@ -59,22 +57,42 @@ serve_session(int fd, int root_fd, const char *peer,
     }
 }
 
+static void set_idle_timeout(struct session *s);
+
 static void
 start_session(struct session *s, int fd, int root_fd, const char *peer,
-              const struct session_options *options)
+              int idle_timeout_s)
 {
     s->fd = fd;
     s->root_fd = root_fd;
     s->peer = peer;
     s->cwd[0] = '\0'; /* the top of ROOT */
     reader_init(&s->in, fd);
-    /* Part 2: no user yet; a client that says nothing, or says it too
-     * slowly, is not kept. */
-    s->options = options;
-    s->user = NULL;
-    s->ledger_fd = -1;
-    s->login_failures = 0;
+    s->idle_timeout_s = idle_timeout_s;
     set_idle_timeout(s);
+}
+
+/* Close a session whose client sends nothing for the server's -t
+ * seconds (0: never). SO_RCVTIMEO makes a recv() that waits longer fail
+ * with EAGAIN (the C side of Python's conn.settimeout(seconds), which
+ * raises socket.timeout instead). SO_SNDTIMEO does the same for a
+ * send() to a client that has stopped reading: it could otherwise hold
+ * its session, and its process, for ever. And a request line must
+ * arrive whole within the same time of its first byte (the reader's
+ * line timeout, proto.c): SO_RCVTIMEO alone would let a client that
+ * sends a byte now and then hold its session for ever. */
+static void
+set_idle_timeout(struct session *s)
+{
+    int seconds = s->idle_timeout_s;
+    if (seconds <= 0)
+        return;
+    s->in.line_timeout_s = seconds;
+    struct timeval limit = {seconds, 0};
+    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0 ||
+        setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0)
+        fprintf(stderr, "%s: setsockopt SO_RCVTIMEO: %s\n", program_name,
+                strerror(errno));
 }
 
 /*** Requests ***/
@@ -94,11 +112,11 @@ read_request(struct session *s, char *line, size_t size)
         remember_request(s, line, (size_t)len); /* for the log */
         return len;
     }
-    int t = s->options->idle_timeout_s; /* part 2: -t */
+    int t = s->idle_timeout_s;
     if (len == LINE_EOF) {
         fprintf(stderr, "%s disconnected\n", s->peer);
     } else if (len == LINE_ERROR && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        /* Part 2: the idle timeout (SO_RCVTIMEO) ran out. */
+        /* The idle timeout (SO_RCVTIMEO) ran out. */
         snprintf(s->request, sizeof s->request, "(silence)");
         reply(s, "error|timeout|no request for %d second%s; closing", t,
               t == 1 ? "" : "s");
@@ -113,7 +131,7 @@ read_request(struct session *s, char *line, size_t size)
               "bytes; closing the connection",
               MAX_LINE);
         close_gently(s->fd);
-    } else { /* part 2: LINE_TOO_SLOW, a line that trickles in */
+    } else { /* LINE_TOO_SLOW, a line that trickles in */
         snprintf(s->request, sizeof s->request, "(a line still unfinished)");
         reply(s,
               "error|timeout|a request line must arrive within %d "
@@ -166,7 +184,8 @@ remember_request(struct session *s, const char *line, size_t len)
     s->request[i] = '\0';
     if (len == 0)
         snprintf(s->request, sizeof s->request, "(empty line)");
-    hide_password(s->request, sizeof s->request); /* part 2 */
+    if (server_hooks.log_request != NULL)
+        server_hooks.log_request(s->request, sizeof s->request);
 }
 
 /* Send a reply line, and log it next to the request it answers. */
@@ -232,13 +251,14 @@ reply_errno(struct session *s, int err)
 static int
 carry_out(struct session *s, const struct request *req)
 {
-    /* Part 2: may this session do this? And login, whose field is a
-     * name and a password, not a path. */
-    const char *refused = access_refusal(s, req->command);
+    /* The hooks (hooks.h): a refusal, and the requests of a hook's own,
+     * whose fields are not paths. */
+    const char *refused =
+        server_hooks.refusal != NULL ? server_hooks.refusal(s, req) : NULL;
     if (refused != NULL)
         return reply(s, "%s", refused);
-    if (req->command == CMD_LOGIN)
-        return do_login(s, req->name);
+    if (req->command >= CMD_MORE)
+        return server_hooks.carry_out(s, req);
 
     char path[MAX_PATH];
     const char *refusal = resolve_path(s->cwd, req->name, path, sizeof path);
@@ -269,10 +289,6 @@ carry_out(struct session *s, const struct request *req)
         return do_mkdir(s, path);
     case CMD_QUIT:
         return reply(s, "ok|bye");
-    case CMD_QUOTA: /* part 2 */
-        return do_quota(s);
-    case CMD_LOGIN: /* part 2: done above */
-        break;
     }
     return reply(s, "error|bad-request|unknown command");
 }

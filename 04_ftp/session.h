@@ -2,8 +2,8 @@
  * session.h - one client's session with the file server. server.c
  * starts one per client, with serve_session() (session.c: the loop of
  * request and reply). The commands are carried out in
- * session_transfer.c (get, put), session_dirs.c (ls, cd, mkdir, delete)
- * and, part 2, session_users.c (login, quota, who may do what).
+ * session_transfer.c (get, put) and session_dirs.c (ls, cd, mkdir,
+ * delete).
  */
 #ifndef SESSION_H
 #define SESSION_H
@@ -12,17 +12,8 @@
 
 #include "paths.h"
 #include "proto.h"
-#include "users.h"
 
-/* Part 2: what the server's options add to every session. */
-struct session_options {
-    const struct users *users; /* NULL without -u: no login, as in part 1 */
-    int login_delay_ms;        /* after a failed login; doubles each time */
-    int idle_timeout_s;        /* close a session silent this long; 0: never */
-};
-
-void serve_session(int fd, int root_fd, const char *peer,
-                   const struct session_options *options);
+void serve_session(int fd, int root_fd, const char *peer, int idle_timeout_s);
 
 /*** Shared by the session's files ***/
 
@@ -36,12 +27,7 @@ struct session {
     char cwd[MAX_PATH];             /* current directory, relative to ROOT */
     char request[LOG_REQUEST_SIZE]; /* the request, printable, for the log */
     struct reader in;               /* requests, and the data of uploads */
-
-    /* Part 2: users. After a login, root_fd is the user's home. */
-    const struct session_options *options;
-    const struct user *user; /* who logged in; NULL before, or anonymous */
-    int ledger_fd;           /* the user's quota reservations (quota.c) */
-    int login_failures;
+    int idle_timeout_s;             /* the server's -t; 0: none */
 };
 
 /* session.c: replies. Each returns 0, or -1 when the connection is
@@ -62,14 +48,5 @@ int do_ls(struct session *s, const char *path);
 int do_cd(struct session *s, const char *path);
 int do_delete(struct session *s, const char *path);
 int do_mkdir(struct session *s, const char *path);
-
-/* Part 2: session_users.c. */
-void set_idle_timeout(struct session *s);
-const char *access_refusal(const struct session *s, enum command command);
-int do_login(struct session *s, const char *name_and_password);
-int do_quota(struct session *s);
-int reserve_room(struct session *s, off_t need);
-void release_room(struct session *s);
-void hide_password(char *request, size_t size);
 
 #endif

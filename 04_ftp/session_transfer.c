@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "paths.h"
 #include "proto.h"
 #include "session.h"
@@ -99,17 +100,19 @@ do_put(struct session *s, off_t size, const char *path)
 
     int result = open_partial(s, &up);
     if (up.fd >= 0) {
-        /* Part 2: room in the user's quota for the bytes to come, or a
-         * refusal before any of them is sent (0, or -1 if the refusal
-         * could not be sent). */
-        int room = reserve_room(s, size - up.have);
-        if (room > 0) {
+        /* A hook may refuse the bytes before any of them is sent (0, or
+         * -1 if the refusal could not be sent). */
+        int go = server_hooks.before_upload == NULL
+                     ? 1
+                     : server_hooks.before_upload(s, size - up.have);
+        if (go > 0) {
             result = receive_upload(s, &up, path);
-            release_room(s);
+            if (server_hooks.after_upload != NULL)
+                server_hooks.after_upload(s);
         } else {
             if (up.have == 0) /* an empty file is no use for resuming */
                 unlinkat(up.dir_fd, up.partial, 0);
-            result = room;
+            result = go;
         }
         close(up.fd);
     }

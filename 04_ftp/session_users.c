@@ -32,9 +32,17 @@
 #include "proto.h"
 #include "quota.h"
 #include "session.h"
+#include "session_users.h"
 #include "users.h"
 
 #define MAX_LOGIN_FAILURES 3 /* then the session is closed */
+
+/* This session's user. Each session is a process of its own (server.c
+ * forks one per client), so these plain variables are its own, and
+ * start as they are here. */
+static const struct user *user; /* who logged in; NULL before */
+static int ledger_fd = -1;      /* the user's quota reservations */
+static int login_failures;
 
 /*** Who may do what ***/
 
@@ -43,17 +51,19 @@
  * With one, nothing but login and quit before a login, and nothing that
  * writes for a read-only user. */
 const char *
-access_refusal(const struct session *s, enum command command)
+access_refusal(const struct session *s, const struct request *req)
 {
-    if (s->options->users == NULL)
+    (void)s;
+    int command = req->command;
+    if (server_users == NULL)
         return NULL;
-    if (s->user == NULL)
+    if (user == NULL)
         return command == CMD_LOGIN || command == CMD_QUIT
                    ? NULL
                    : "error|login-required|log in first";
     int writes =
         command == CMD_PUT || command == CMD_DELETE || command == CMD_MKDIR;
-    if (writes && s->user->read_only)
+    if (writes && user->read_only)
         return "error|denied|read-only account";
     return NULL;
 }
@@ -80,9 +90,9 @@ sleep_ms(long ms)
 static int
 login_failed(struct session *s)
 {
-    s->login_failures++;
-    sleep_ms((long)s->options->login_delay_ms << (s->login_failures - 1));
-    if (s->login_failures < MAX_LOGIN_FAILURES)
+    login_failures++;
+    sleep_ms((long)login_delay_ms << (login_failures - 1));
+    if (login_failures < MAX_LOGIN_FAILURES)
         return reply(s, "error|login-failed|wrong name or password");
     reply(s, "error|login-failed|too many failures; closing");
     return -1;
@@ -95,25 +105,25 @@ login_failed(struct session *s)
  * as they kept anonymous sessions in ROOT. ROOT's descriptor is closed:
  * from now on this process holds no way up to other users' homes. */
 static int
-enter_home(struct session *s, const struct user *user)
+enter_home(struct session *s, const struct user *who)
 {
     int home_fd =
-        open_beneath(s->root_fd, user->home, O_RDONLY | O_DIRECTORY, 0);
-    int ledger_fd = home_fd < 0 ? -1 : open_ledger(s->root_fd, user->name);
-    if (ledger_fd < 0) {
+        open_beneath(s->root_fd, who->home, O_RDONLY | O_DIRECTORY, 0);
+    int ledger = home_fd < 0 ? -1 : open_ledger(s->root_fd, who->name);
+    if (ledger < 0) {
         int err = errno;
         if (home_fd >= 0)
             close(home_fd);
-        fprintf(stderr, "%s error: home of %s: %s\n", s->peer, user->name,
+        fprintf(stderr, "%s error: home of %s: %s\n", s->peer, who->name,
                 strerror(err));
         return reply(s, "error|io-error|cannot open your home: %s",
                      strerror(err));
     }
     close(s->root_fd);
     s->root_fd = home_fd;
-    s->ledger_fd = ledger_fd;
-    s->user = user;
-    return reply(s, "ok|welcome %s", user->name);
+    ledger_fd = ledger;
+    user = who;
+    return reply(s, "ok|welcome %s", who->name);
 }
 
 /* login|NAME|PASSWORD: "ok|welcome NAME", and the session moves into
@@ -123,12 +133,12 @@ enter_home(struct session *s, const struct user *user)
 int
 do_login(struct session *s, const char *name_and_password)
 {
-    if (s->options->users == NULL)
+    if (server_users == NULL)
         return reply(s, "error|bad-request|this server has no users: no "
                         "login needed");
-    if (s->user != NULL)
+    if (user != NULL)
         return reply(s, "error|bad-request|already logged in as %s",
-                     s->user->name);
+                     user->name);
     const char *bar = strchr(name_and_password, '|');
     if (bar == NULL)
         return reply(s, "error|bad-request|use login|NAME|PASSWORD");
@@ -140,10 +150,10 @@ do_login(struct session *s, const char *name_and_password)
         memcpy(name, name_and_password, len);
         name[len] = '\0';
     }
-    const struct user *user = check_login(s->options->users, name, bar + 1);
-    if (user == NULL)
+    const struct user *who = check_login(server_users, name, bar + 1);
+    if (who == NULL)
         return login_failed(s);
-    return enter_home(s, user);
+    return enter_home(s, who);
 }
 
 /* The log shows every request, but never a password: the one in
@@ -166,13 +176,13 @@ hide_password(char *request, size_t size)
 int
 do_quota(struct session *s)
 {
-    if (s->user == NULL)
+    if (user == NULL)
         return reply(s, "error|bad-request|this server has no users, and "
                         "no quotas");
     off_t used;
-    if (quota_used(s->ledger_fd, s->root_fd, &used) < 0)
+    if (quota_used(ledger_fd, s->root_fd, &used) < 0)
         return reply_errno(s, errno);
-    return reply(s, "ok|%lld|%lld", (long long)used, (long long)s->user->quota);
+    return reply(s, "ok|%lld|%lld", (long long)used, (long long)user->quota);
 }
 
 /* Before an upload of `need` more bytes: reserve room for them in the
@@ -182,19 +192,17 @@ do_quota(struct session *s)
 int
 reserve_room(struct session *s, off_t need)
 {
-    if (s->user == NULL)
+    if (user == NULL)
         return 1;
     off_t used;
-    int fits =
-        quota_reserve(s->ledger_fd, s->root_fd, s->user->quota, need, &used);
+    int fits = quota_reserve(ledger_fd, s->root_fd, user->quota, need, &used);
     if (fits < 0)
         return reply_errno(s, errno);
     if (fits == 0)
         return reply(s,
                      "error|quota-exceeded|%lld bytes do not fit: %lld "
                      "of %lld bytes used",
-                     (long long)need, (long long)used,
-                     (long long)s->user->quota);
+                     (long long)need, (long long)used, (long long)user->quota);
     return 1;
 }
 
@@ -204,32 +212,7 @@ reserve_room(struct session *s, off_t need)
 void
 release_room(struct session *s)
 {
-    if (s->user != NULL && quota_release(s->ledger_fd) < 0)
+    if (user != NULL && quota_release(ledger_fd) < 0)
         fprintf(stderr, "%s error: quota ledger: %s\n", s->peer,
-                strerror(errno));
-}
-
-/*** Timeouts ***/
-
-/* Close a session whose client sends nothing for the server's -t
- * seconds (0: never). SO_RCVTIMEO makes a recv() that waits longer fail
- * with EAGAIN (the C side of Python's conn.settimeout(seconds), which
- * raises socket.timeout instead). SO_SNDTIMEO does the same for a
- * send() to a client that has stopped reading: it could otherwise hold
- * its session, and a slot of the server's limit, for ever. And a
- * request line must arrive whole within the same time of its first
- * byte (the reader's line timeout, proto.c): SO_RCVTIMEO alone would let
- * a client that sends a byte now and then hold its session for ever. */
-void
-set_idle_timeout(struct session *s)
-{
-    int seconds = s->options->idle_timeout_s;
-    if (seconds <= 0)
-        return;
-    s->in.line_timeout_s = seconds;
-    struct timeval limit = {seconds, 0};
-    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0 ||
-        setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0)
-        fprintf(stderr, "%s: setsockopt SO_RCVTIMEO: %s\n", program_name,
                 strerror(errno));
 }

@@ -3,7 +3,7 @@
 # protocol, spoken without our client over bash's /dev/tcp.
 
 # shellcheck disable=SC2034 # used by the .bats files that load this
-STAGE_DIR="$TOP/04_ftp"
+STAGE_DIR="${FTP_STAGE_DIR:-$TOP/04_ftp}"
 
 # ROOT: the directory the server serves; HERE: the client's current
 # directory, where get writes.

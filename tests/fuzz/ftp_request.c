@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     line[size] = '\0';
 
     struct request req;
-    if (parse_request(line, size, &req) != NULL)
+    if (parse_request(line, size, NULL, &req) != NULL)
         return 0;
     check(req.number >= 0, "negative number", "", req.name);
 

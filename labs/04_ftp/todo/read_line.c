@@ -13,7 +13,7 @@
  *   - fill() returning 0 before the line's first byte: LINE_EOF (the
  *     peer closed between lines). Returning 0 mid-line, or -1:
  *     LINE_ERROR.
- *   - The users' line timeout (the stage's part 2, the server's -t):
+ *   - The line timeout (the server's -t, its idle timeout):
  *     before calling fill() for a line that has begun (len > 0), call
  *     wait_for_rest(r, &deadline), with `double deadline = 0;` set once
  *     per line; if it returns -1, return LINE_TOO_SLOW.
