@@ -95,6 +95,13 @@ stage1 stage2 stage3 stage4 stage5: stage%:
 	for prog in $$programs; do ln -s "$$dir/$$prog" "$$prog"; done; \
 	echo "now running stage $* ($$dir):" $$(printf './%s ' $$programs)
 
+# make test SERVER='COMMAND' (CLIENT='COMMAND'): the tests put COMMAND, a
+# program in any language, in place of the stage's server (client); see
+# tests/helpers.bash, start_server and run_client. make grade too.
+test grade: export FOREIGN_SERVER = $(SERVER)
+test grade: export FOREIGN_CLIENT = $(CLIENT)
+test grade: export FOREIGN_DIR = $(CURDIR)
+
 test:
 	@command -v $(BATS) >/dev/null 2>&1 || { \
 		echo "make test needs bats-core. Install it with one of:"; \
