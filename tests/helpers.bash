@@ -249,11 +249,20 @@ start_server() {
 # {root} ROOT and {users} USERS. A test that starts our server any
 # other way (another program, a wrapper, a library, a limit, another
 # option) needs our server: it skips, saying how it starts it.
+# A prefix that runs it in a network namespace (nsenter ...) is kept.
 # A foreign server need print nothing: it is ready once a socket of
 # its PID is bound to the port (TCP listening, or UDP), which ss shows
 # without connecting (stage 01's server serves one client alone).
 _start_foreign_server() {
     local prog=$1 root='' users='' port cmd
+    _foreign_netns=()
+    if [[ $prog == */nsenter ]]; then # in a network namespace of the test's
+        while (($# > 0)) && [ "$1" != "$STAGE_DIR/server" ]; do
+            _foreign_netns+=("$1")
+            shift
+        done
+        prog=${1:-}
+    fi
     case $prog in
     --nofile) needs_our_server "it limits the server's file descriptors" ;;
     --closed-fds) needs_our_server "it starts the server with fds 0-2 closed" ;;
@@ -282,7 +291,8 @@ _start_foreign_server() {
     SERVER_LOG="$BATS_TEST_TMPDIR/foreign.${#_test_logs[@]}.log"
     _test_logs+=("$SERVER_LOG")
     # bash runs a simple command by exec: its PID is the program's.
-    (cd "$FOREIGN_DIR" && exec "${_pdeathsig[@]}" bash -c "$cmd") \
+    (cd "$FOREIGN_DIR" &&
+        exec "${_pdeathsig[@]}" "${_foreign_netns[@]}" bash -c "$cmd") \
         </dev/null >"$SERVER_LOG" 2>&1 3>&- 4>&- &
     SERVER_PID=$!
     _test_pids+=("$SERVER_PID")
@@ -352,7 +362,7 @@ free_port() {
 # TCP, or UDP), or it has exited.
 _bound_or_gone() {
     is_gone "$SERVER_PID" ||
-        [ -n "$(ss -Hlntu "( sport = :$1 )" 2>/dev/null)" ]
+        [ -n "$("${_foreign_netns[@]}" ss -Hlntu "( sport = :$1 )" 2>/dev/null)" ]
 }
 
 _listening_or_gone() {
