@@ -131,7 +131,7 @@ recv() again when it fails with EINTR."
     # The server closes the last client's socket once it reads its EOF.
     # It closes the socket just after logging that: wait for both.
     if foreign_server; then # its log is not ours
-        wait_until 5 _closed_or_gone || true
+        wait_until 5 server_closed_or_gone || true
     else
         wait_until 5 log_reaches 200 ' disconnected$'
     fi

@@ -189,7 +189,7 @@ check_disconnect_logged() {
     read -r -t "$(scaled 5)" line <&"$TCP_FD" || fail "no echo of 'bye'"
     tcp_close "$TCP_FD"
     if foreign_server; then # its log is not ours: see it close its end
-        wait_until 5 _closed_or_gone ||
+        wait_until 5 server_closed_or_gone ||
             fail "the client closed its end, and the server kept its end" \
                 "open: recv() returning 0 means the client has closed"
         return
@@ -368,7 +368,7 @@ provoke_epipe() {
     tcp_close "$TCP_FD"
     kill -CONT "$SERVER_PID"
     if foreign_server; then # its log is not ours: see it close its end
-        wait_until 5 _closed_or_gone
+        wait_until 5 server_closed_or_gone
     else
         wait_until 5 _noticed_or_gone
     fi
@@ -384,10 +384,6 @@ provoke_epipe() {
     log_reaches 1 ' error: (send|recv): ' ||
         fail "the server did not log the closed connection (no" \
             "'PEER error: send: ...' line)"
-}
-
-_closed_or_gone() {
-    is_gone "$SERVER_PID" || [ -z "$(server_side)" ]
 }
 
 _noticed_or_gone() {
@@ -751,7 +747,7 @@ check_reset_is_recv_error() {
         fail "no echo of 'hello'$(stub_note)" || return 1
     tcp_close "$TCP_FD"
     if foreign_server; then # its log is not ours: see it close its end
-        wait_until 5 _closed_or_gone ||
+        wait_until 5 server_closed_or_gone ||
             fail "a client reset its connection, and the server kept its" \
                 "end open: recv() fails then (ECONNRESET): close it"
         return

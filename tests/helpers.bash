@@ -313,6 +313,12 @@ server_side() {
     ss -Htn state "${1:-connected}" "( sport = :$SERVER_PORT )" 2>/dev/null
 }
 
+# server_closed_or_gone: the server has closed its end of every
+# connection to its port (or has exited).
+server_closed_or_gone() {
+    is_gone "$SERVER_PID" || [ -z "$(server_side)" ]
+}
+
 # connected_count: how many clients the server has taken: the lines
 # "PEER connected" in its log; of a foreign server, the connections to
 # its port that are established now.
