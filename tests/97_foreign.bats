@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # make test SERVER='COMMAND': the stages' tests against programs that
 # are not ours (tests/foreign/: echo servers in Python 3, right and
-# wrong; and our own servers, silent, given as a command). Each test
-# runs a stage's tests in full or in part, so this file takes minutes:
+# wrong; and our own servers, silent, given as a command), and the
+# Gradescope autograder. Each test runs a stage's tests in full or in
+# part, so this file takes minutes:
 # it is not in the default make test; make test STAGE=foreign runs it
 # (.ci/run does).
 
@@ -87,4 +88,73 @@ passes_with_reasons() {
     [ "$status" -ne 0 ] || fail "a server that exited passed"
     [[ "$output" == *"exited before it listened on port "*"no such luck"* ]] ||
         fail "$output"
+}
+
+@test "stage 3, CLIENT=: a Python client passes the client tests; one that sends a whole line first fails, saying why" {
+    run with_timeout 600 make -s --no-print-directory -C "$TOP" test STAGE=3 \
+        CLIENT="python3 $FOREIGN/echo_client.py" TEST='^client' BATS_FLAGS=--tap
+    passes_with_reasons 5
+    grep -qE '^ok .* # skip needs our client: ' <<<"$output" ||
+        fail "no test skipped as needing our client"
+    sed 's/16384/1 << 30/g' "$FOREIGN/echo_client.py" >"$BATS_TEST_TMPDIR/whole.py"
+    run with_timeout 600 make -s --no-print-directory -C "$TOP" test STAGE=3 \
+        CLIENT="python3 $BATS_TEST_TMPDIR/whole.py" TEST='^client: a line longer' \
+        BATS_FLAGS=--tap
+    [ "$status" -ne 0 ] || fail "a client that sends a whole line first passed"
+    [[ "$output" == *"=> the client, sent a line of "*"did not finish in 20 s"* ]] ||
+        fail "the failure does not say why: $output"
+}
+
+# --- course platforms ------------------------------------------------------
+
+# autograde SUBMISSION_FILES...: put the files in a directory laid out
+# as Gradescope's /autograder (AG), the zip unpacked in source/, and run
+# run_autograder from where Gradescope puts it, with AUTOGRADER_ROOT.
+autograde() {
+    rm -rf "$AG/submission" "$AG/results"
+    mkdir -p "$AG/submission"
+    cp "$@" "$AG/submission/"
+    AUTOGRADER_ROOT="$AG" run with_timeout 900 "$AG/run_autograder"
+    [ "$status" -eq 0 ] || fail "run_autograder exited $status: $output" ||
+        return 1
+    RESULTS="$AG/results/results.json"
+    jq -e . "$RESULTS" >/dev/null ||
+        fail "results.json is not JSON: $(head -c 300 "$RESULTS")"
+}
+
+@test "gradescope: the zip, unpacked as /autograder is, gives the reference full marks, and the hand-out make grade's score" {
+    command -v jq >/dev/null || skip "jq is not installed (apt-get install jq)"
+    command -v zip >/dev/null || skip "zip is not installed (apt-get install zip)"
+    local zip="$TOP/build/gradescope/01_echo-autograder.zip" bad total
+    run make -s --no-print-directory -C "$TOP" gradescope STAGE=1
+    [ "$status" -eq 0 ] && [ -f "$zip" ] || fail "make gradescope: $output"
+    AG="$BATS_TEST_TMPDIR/autograder"
+    mkdir -p "$AG/source"
+    unzip -q "$zip" -d "$AG/source"
+    [ -x "$AG/source/setup.sh" ] && [ -x "$AG/source/run_autograder" ] ||
+        fail "the zip has no setup.sh and run_autograder: $(ls "$AG/source")"
+    cp "$AG/source/run_autograder" "$AG/run_autograder"
+
+    autograde "$TOP"/01_echo/*.[ch]
+    jq -e '.score == .max_score and .max_score == (.tests | length) and
+        .max_score >= 30' "$RESULTS" >/dev/null ||
+        fail "the reference is not given full marks (a point a test):" \
+            "$(jq -c '{score, max_score, tests: (.tests | length)}' "$RESULTS")"
+    bad=$(jq -r '.tests[] | select((.name | type) != "string" or
+        (.score | type) != "number" or (.max_score | type) != "number" or
+        .status != "passed" or (.output | type) != "string") | .name' "$RESULTS")
+    [ -z "$bad" ] || fail "entries without every field, or not passed: $bad"
+    [[ "$(jq -r .output "$RESULTS")" == *"total"*"full marks"* ]] ||
+        fail "the output has no total: $(jq -r .output "$RESULTS")"
+
+    autograde "$AG"/source/handout/01_echo/*.[ch]
+    run with_timeout 900 make -s --no-print-directory -C "$TOP" grade STAGE=1 \
+        DIR="$AG/source/handout"
+    total=$(awk '$1 == "total" { split($2, n, "/"); print n[1] }' <<<"$output")
+    [ -n "$total" ] || fail "make grade printed no total: $output"
+    [ "$(jq -r .score "$RESULTS")" = "$total" ] ||
+        fail "the hand-out's stubs: $(jq -r .score "$RESULTS") on" \
+            "Gradescope, $total with make grade"
+    jq -e '[.tests[] | select(.status == "failed" and .output == "")] | length == 0' \
+        "$RESULTS" >/dev/null || fail "a failed test with no message"
 }

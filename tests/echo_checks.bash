@@ -108,8 +108,16 @@ check_huge_line_client() {
         rmem=6291456
     head -c $((2 * wmem + 2 * rmem + 4 * 1024 * 1024)) /dev/zero |
         tr '\0' 'a' >"$BATS_TEST_TMPDIR/in"
+    local status=0
     run_client 127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/in" \
-        >"$BATS_TEST_TMPDIR/out"
+        >"$BATS_TEST_TMPDIR/out" || status=$?
+    ((status != 124)) ||
+        fail "the client, sent a line of $(wc -c <"$BATS_TEST_TMPDIR/in")" \
+            "bytes, did not finish in $(scaled 20) s: a client that sends a" \
+            "whole line before it reads any echo blocks in send() while the" \
+            "server blocks in send() too, both buffers full. Send a piece," \
+            "read its echo, then the next (client.c's CHUNK_SIZE)." ||
+        return 1
     same_echo "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 
@@ -205,6 +213,7 @@ check_disconnect_logged() {
 
 check_usage_errors() {
     local args
+    needs_our_client "it checks our programs' usage lines and exit statuses"
     for args in "-x" "1 2" "70000" "abc" "-1"; do
         # shellcheck disable=SC2086 # split the arguments on purpose
         run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/$SERVER_NAME" \
@@ -232,6 +241,7 @@ check_usage_errors() {
 # A HOST of digits alone is a port with its host left out: getaddrinfo()
 # would read 9001 as the IPv4 address 0.0.35.41.
 check_numeric_host() {
+    needs_our_client "it checks our client's usage line and hint"
     run with_timeout 5 "${_client_wrapper[@]}" "$STAGE_DIR/client" 9001 \
         </dev/null
     [ "$status" -eq 2 ] ||
@@ -308,6 +318,7 @@ check_no_server() {
 # On a terminal (script(1) makes one) the client prompts; with input
 # from a pipe it prints the echoes and nothing else.
 check_prompt_only_on_terminal() {
+    needs_our_client "the '>>: ' prompt is our client's own"
     command -v script >/dev/null || skip "script(1) is not installed"
     run with_timeout 10 script -qec \
         "${CLIENT_WRAPPER:-} '$STAGE_DIR/client' 127.0.0.1 $SERVER_PORT" \
@@ -520,6 +531,7 @@ _server_has_unread() {
 # not supported by protocol". A loop that goes on to connect() on the
 # -1 of the failed socket() says "Bad file descriptor" instead.
 check_client_socket_fails() {
+    needs_our_client "it reads our client's error message"
     [ -f "$TOP/tests/ipv4only.so" ] ||
         fail "tests/ipv4only.so is not built: make test builds it" ||
         return 1
@@ -538,6 +550,7 @@ check_client_socket_fails() {
 # /dev/null on fd 0, its socket takes fd 0, and getline() reads the
 # socket: the client waits for ever for input from itself.
 check_client_stdin_closed() {
+    needs_our_client "it starts our client with fds 0-2 closed"
     run with_fd_closed 0 5 "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" 127.0.0.1 "$SERVER_PORT"
     [ "$status" -ne 124 ] ||
@@ -553,6 +566,7 @@ check_client_stdin_closed() {
 # would go back into the socket; with /dev/null there they are thrown
 # away, and the client succeeds.
 check_client_stdout_closed() {
+    needs_our_client "it starts our client with fds 0-2 closed"
     run with_fd_closed 1 5 "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" 127.0.0.1 "$SERVER_PORT" <<<"into the void"
     [ "$status" -eq 0 ] && [ -z "$output" ] ||
@@ -986,6 +1000,7 @@ _start_ipv4_only_server() {
 }
 
 check_client_tries_each_address() {
+    needs_our_client "it runs our client in namespaces of its own"
     _need_both_name || return 1
     _start_ipv4_only_server || return 1
     run with_timeout 10 "${WITH_HOSTS[@]}" "${_client_wrapper[@]}" \
@@ -1001,6 +1016,7 @@ check_client_tries_each_address() {
 # 0-2: the socket of the refused ::1 must be closed before 127.0.0.1's
 # is opened, or socket() fails with EMFILE.
 check_client_closes_failed_sockets() {
+    needs_our_client "it runs our client under a descriptor limit"
     skip_under valgrind "valgrind keeps descriptors of its own"
     _need_both_name || return 1
     _start_ipv4_only_server || return 1

@@ -376,8 +376,21 @@ _listening_or_gone() {
         is_gone "$SERVER_PID"
 }
 
-# run_client ARG...: run this stage's client with a time limit.
+# run_client ARG...: run this stage's client with a time limit. A
+# foreign client (FOREIGN_CLIENT) runs instead, in FOREIGN_DIR: {host}
+# and {port} in its command become the first two ARGs (HOST PORT), or,
+# without them, ARG... follow the command.
 run_client() {
+    if foreign_client; then
+        local cmd=$FOREIGN_CLIENT
+        if [[ $cmd == *"{port}"* || $cmd == *"{host}"* ]]; then
+            cmd=${cmd//\{host\}/$(printf %q "$1")}
+            cmd=${cmd//\{port\}/$(printf %q "$2")}
+            set --
+        fi
+        (cd "$FOREIGN_DIR" && with_timeout 20 bash -c "$cmd \"\$@\"" client "$@")
+        return
+    fi
     with_timeout 20 "${_client_wrapper[@]}" "$STAGE_DIR/client" "$@"
 }
 
