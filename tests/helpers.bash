@@ -250,9 +250,10 @@ start_server() {
 # other way (another program, a wrapper, a library, a limit, another
 # option) needs our server: it skips, saying how it starts it.
 # A prefix that runs it in a network namespace (nsenter ...) is kept.
-# A foreign server need print nothing: it is ready once a socket of
-# its PID is bound to the port (TCP listening, or UDP), which ss shows
-# without connecting (stage 01's server serves one client alone).
+# A foreign server need print nothing: it is ready once a socket is
+# bound to the port (TCP listening, or UDP), which ss shows without
+# connecting (stage 01's server serves one client alone); the port was
+# free just before, and no client takes a port of that range.
 _start_foreign_server() {
     local prog=$1 root='' users='' port cmd
     _foreign_netns=()
@@ -281,6 +282,8 @@ _start_foreign_server() {
         shift 2
     done
     port=$1
+    command -v ss >/dev/null ||
+        skip "ss (iproute2) is not installed: it shows when a foreign server listens"
     if [ "$port" = 0 ]; then
         port=$(free_port) || fail "found no free port to give the server" ||
             return 1
