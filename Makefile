@@ -15,6 +15,13 @@
 #                         make labs writes every one
 #   make grade STAGE=2 DIR=path
 #                         grade a student's submission of lab 2
+#                         (FORMAT=gradescope|prairielearn OUT=file.json:
+#                         for a course platform too)
+#   make gradescope STAGE=2
+#                         lab 2's Gradescope autograder (a zip)
+#   make test STAGE=3 SERVER='python3 echo.py {port}'
+#                         stage 3's tests against a server of one's own
+#                         (CLIENT='COMMAND': a client); make grade too
 #   make bench            measure speed and memory (bench/run.sh)
 #   make trace STAGE=1    play a scene of stage 1 in a network namespace
 #                         of its own, and write what the wire carried to
@@ -45,12 +52,17 @@ BATS_FLAGS ?=
 # What `make test` builds and runs. STAGE=N: stage N's directory and its
 # tests (tests/0N_*.bats) alone, so that a stage that does not build
 # cannot hold up the grading of another. STAGE=build, STAGE=labs,
-# STAGE=slides, STAGE=docs and STAGE=trace name the test files that
-# belong to no one stage (docs: the documents' transcripts, replayed;
-# trace: make trace's scenes). Both need every stage built; the trace
-# tests take some seconds, and the default run leaves them out.
+# STAGE=slides, STAGE=docs, STAGE=trace and STAGE=foreign name the test
+# files that belong to no one stage (docs: the documents' transcripts,
+# replayed; trace: make trace's scenes; foreign: the stages' tests run
+# against programs not ours). These need every stage built. The trace
+# and foreign tests take seconds to minutes: the default run leaves
+# them out.
 ifeq ($(STAGE),)
-TEST_FILES := $(filter-out tests/97_trace.bats,$(sort $(wildcard tests/*.bats)))
+TEST_FILES := $(filter-out tests/97_trace.bats tests/97_foreign.bats,$(sort $(wildcard tests/*.bats)))
+TEST_DIRS := $(BUILT_STAGES)
+else ifeq ($(STAGE),foreign)
+TEST_FILES := tests/97_foreign.bats
 TEST_DIRS := $(BUILT_STAGES)
 else ifeq ($(STAGE),build)
 TEST_FILES := tests/00_build.bats
@@ -108,6 +120,13 @@ stage1 stage2 stage3 stage4 stage5: stage%:
 	for prog in $$programs; do ln -s "$$dir/$$prog" "$$prog"; done; \
 	echo "now running stage $* ($$dir):" $$(printf './%s ' $$programs)
 
+# make test SERVER='COMMAND' (CLIENT='COMMAND'): the tests put COMMAND, a
+# program in any language, in place of the stage's server (client); see
+# tests/helpers.bash, start_server and run_client. make grade too.
+test grade: export FOREIGN_SERVER = $(SERVER)
+test grade: export FOREIGN_CLIENT = $(CLIENT)
+test grade: export FOREIGN_DIR = $(CURDIR)
+
 test:
 	@command -v $(BATS) >/dev/null 2>&1 || { \
 		echo "make test needs bats-core. Install it with one of:"; \
@@ -117,7 +136,7 @@ test:
 		exit 1; } >&2
 	@if [ -z "$(TEST_FILES)" ]; then \
 		echo "make test: no test files for STAGE=$(STAGE)" \
-		     "(1 to 5, build, labs, slides or docs)" >&2; exit 1; fi
+		     "(1 to 5, build, labs, slides, docs, trace or foreign)" >&2; exit 1; fi
 	@$(call build_stages,$(TEST_DIRS))
 ifneq ($(TEST_DIRS),)
 	@$(MAKE) -s --no-print-directory $(TEST_TOOLS)
@@ -183,9 +202,20 @@ labs:
 
 grade:
 	@if [ -z "$(STAGE)" ] || [ -z "$(DIR)" ]; then \
-		echo "usage: make grade STAGE=N DIR=path/to/submission [CSV=grades.csv]" >&2; \
+		echo "usage: make grade STAGE=N DIR=path/to/submission [CSV=grades.csv]" \
+		     "[FORMAT=gradescope|prairielearn OUT=results.json]" \
+		     "[SERVER='COMMAND'] [CLIENT='COMMAND']" >&2; \
 		exit 2; fi
-	@labs/grade-submissions.sh $(if $(CSV),-c '$(CSV)') $(STAGE) $(DIR)
+	@labs/grade-submissions.sh $(if $(CSV),-c '$(CSV)') \
+		$(if $(FORMAT),-f '$(FORMAT)' -o '$(or $(OUT),results.json)') \
+		$(STAGE) $(DIR)
+
+# make gradescope STAGE=N: the lab's Gradescope autograder, a zip in
+# build/gradescope/ (labs/gradescope.sh; labs/README.md says how to use it).
+gradescope:
+	@if [ -z "$(STAGE)" ]; then \
+		echo "usage: make gradescope STAGE=N" >&2; exit 2; fi
+	@labs/gradescope.sh $(STAGE) build/gradescope
 
 # Benchmarks (bench/run.sh): measurements, never pass/fail; a few
 # minutes. BENCH_RUNS=N repeats each figure N times (default 5).
@@ -211,5 +241,5 @@ slides-pdf:
 	slides/render.sh --pdf
 
 .PHONY: check-mutants all stage1 stage2 stage3 stage4 stage5 test clean format check-format \
-	check $(CHECKS:%=check-%) fuzz fuzz-replay lab labs grade bench trace slides \
+	check $(CHECKS:%=check-%) fuzz fuzz-replay lab labs grade gradescope bench trace slides \
 	slides-pdf

@@ -2,7 +2,8 @@
 # labs/grade-submissions.sh - grade students' submissions of one lab
 # with the toolkit's own tests (what `make grade STAGE=N DIR=...` runs).
 #
-#   labs/grade-submissions.sh [-c FILE.csv] STAGE SUBMISSION...
+#   labs/grade-submissions.sh [-c FILE.csv] [-f FORMAT -o FILE.json]
+#                             [-H HANDOUT] STAGE SUBMISSION...
 #
 # A SUBMISSION is a folder (an unpacked hand-out, or just its stage
 # folder) or the .tar.gz a student handed in. Each is graded in a fresh
@@ -10,7 +11,18 @@
 # .h files of the stage are taken, over the hand-out's, so the tests, the
 # Makefiles and the grader are this tree's, whatever the student changed.
 # Prints each submission's grade (labs/grade.sh); with -c, appends every
-# line to FILE.csv too, one row per part, named after the submission.
+# line to FILE.csv too, one row per part, named after the submission;
+# with -f and -o (one submission), writes its results for Gradescope
+# or PrairieLearn too (see labs/grade.sh). -H HANDOUT grades with that
+# hand-out folder, made already (the Gradescope autograder has no tree
+# to make one from).
+#
+# A program in another language: FOREIGN_SERVER (make grade SERVER=...)
+# and FOREIGN_CLIENT (CLIENT=...) are commands that the tests run in
+# place of the stage's server and client (tests/helpers.bash); {dir} in
+# them is replaced by the submission's folder (unpacked, for a .tar.gz),
+# and the tests run against them, with the hand-out's own C code for
+# the rest.
 #
 # Exit status: 0 if every submission has full marks, 1 otherwise, 2 on a
 # usage error.
@@ -18,25 +30,37 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 
 usage() {
-    echo "usage: labs/grade-submissions.sh [-c FILE.csv] STAGE SUBMISSION..." >&2
+    echo "usage: labs/grade-submissions.sh [-c FILE.csv] [-f FORMAT -o FILE.json] [-H HANDOUT] STAGE SUBMISSION..." >&2
     exit 2
 }
-csv=()
-while getopts c:h opt; do
+csv=() platform=() handout=''
+while getopts c:f:o:H:h opt; do
     case $opt in
     c) csv=(-c "$(realpath -m "$OPTARG")") ;;
+    f) platform+=(-f "$OPTARG") ;;
+    o) platform+=(-o "$(realpath -m "$OPTARG")") ;;
+    H) handout=$(realpath -m "$OPTARG") ;;
     *) usage ;;
     esac
 done
 shift $((OPTIND - 1))
 [ $# -ge 2 ] || usage
+((${#platform[@]} == 0 || $# == 2)) || {
+    echo "grade-submissions.sh: -f and -o grade one submission" >&2
+    exit 2
+}
+foreign_server=${FOREIGN_SERVER:-} foreign_client=${FOREIGN_CLIENT:-}
 stage=$1
 shift
 
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
-"$TOP/labs/lab.sh" "$stage" "$work/clean" >/dev/null || exit 2
-clean=$(ls -d "$work"/clean/*-lab/)
+if [ -n "$handout" ]; then
+    clean=$handout
+else
+    "$TOP/labs/lab.sh" "$stage" "$work/clean" >/dev/null || exit 2
+    clean=$(ls -d "$work"/clean/*-lab/)
+fi
 stage_dir=$(cd "$clean" && ls -d 0[1-9]_*/)
 stage_dir=${stage_dir%/}
 
@@ -53,8 +77,9 @@ sources_of() {
     found=$(find "$from" -maxdepth 3 -type d -name "$stage_dir" | head -n 1)
     if [ -n "$found" ]; then
         echo "$found"
-    elif ls "$from"/*.c >/dev/null 2>&1; then
-        echo "$from" # the stage folder itself
+    elif ls "$from"/*.c >/dev/null 2>&1 ||
+        [ -n "$foreign_server$foreign_client" ]; then
+        echo "$from" # the stage folder itself, or a foreign program's
     else
         return 1
     fi
@@ -73,6 +98,15 @@ for submission in "$@"; do
         status=1
         continue
     fi
+    if [ -n "$foreign_server$foreign_client" ]; then
+        # The submission is a program of another language: the tests
+        # run it from where it is; {dir} is its folder.
+        from=$(cd "$from" && pwd)
+        export FOREIGN_SERVER=${foreign_server//\{dir\}/$from}
+        export FOREIGN_CLIENT=${foreign_client//\{dir\}/$from}
+        "$copy/grade.sh" "${csv[@]}" "${platform[@]}" -n "$name" || status=1
+        continue
+    fi
     for ref in "$copy/$stage_dir"/*.[ch]; do
         file=${ref##*/}
         if [ -f "$from/$file" ]; then
@@ -82,6 +116,6 @@ for submission in "$@"; do
                 "hand-out's" >&2
         fi
     done
-    "$copy/grade.sh" "${csv[@]}" -n "$name" || status=1
+    "$copy/grade.sh" "${csv[@]}" "${platform[@]}" -n "$name" || status=1
 done
 exit "$status"

@@ -3,7 +3,7 @@
 # print one line per part of the lab (its tests passed of total, and
 # the first failure's message), then the total.
 #
-#   ./grade.sh [-c FILE.csv] [-n NAME]
+#   ./grade.sh [-c FILE.csv] [-n NAME] [-f FORMAT -o FILE.json]
 #
 # It grades the hand-out it sits in (this folder: LAB.md, lab.conf, the
 # stage directory, tests/). A part's tests are those with a line
@@ -12,6 +12,15 @@
 #             if FILE is new): submission,part,passed,total,skipped,
 #             first_failure
 #   -n NAME   the submission's name in the CSV (default: this folder's)
+#   -f FORMAT -o FILE
+#             also write the results as a course platform reads them:
+#             FORMAT gradescope (Gradescope's results.json) or
+#             prairielearn (PrairieLearn's external grader results.json):
+#             one entry per test, named "PART: TEST", with its points
+#             and its failure's message, and the total. A part is worth
+#             the points a line "points PART N" of lab.conf gives it
+#             (default: one per test), shared evenly among its tests; a
+#             test that failed, or skipped, or did not run, scores 0.
 #
 # The code under test is untrusted: it runs with the rights of whoever
 # runs this (never more), every test bounded in time (TEST_TIMEOUT
@@ -32,20 +41,31 @@ cd "$(dirname "$0")" || exit 2
 HERE=$PWD
 
 usage() {
-    echo "usage: ./grade.sh [-c FILE.csv] [-n NAME]" >&2
+    echo "usage: ./grade.sh [-c FILE.csv] [-n NAME] [-f FORMAT -o FILE.json]" >&2
     exit 2
 }
-csv='' name=${HERE##*/}
-while getopts c:n:h opt; do
+csv='' name=${HERE##*/} format='' json=''
+while getopts c:n:f:o:h opt; do
     case $opt in
     c) csv=$OPTARG ;;
     n) name=$OPTARG ;;
+    f) format=$OPTARG ;;
+    o) json=$OPTARG ;;
     *) usage ;;
     esac
 done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || usage
+case $format in
+'') [ -z "$json" ] || usage ;;
+gradescope | prairielearn) [ -n "$json" ] || usage ;;
+*)
+    echo "grade.sh: FORMAT is gradescope or prairielearn, not '$format'" >&2
+    exit 2
+    ;;
+esac
 case $csv in '' | /*) ;; *) csv=$OLDPWD/$csv ;; esac
+case $json in '' | /*) ;; *) json=$OLDPWD/$json ;; esac
 
 stage=$(ls -d 0[1-9]_*/ 2>/dev/null | head -n 1)
 stage=${stage%/}
@@ -115,9 +135,11 @@ fi
 
 # Read the TAP output against the map. Print, tab-separated, parts in
 # lab.conf's order: PART, passed, total, skipped, the first failure's
-# message, that test's name, the first skip's reason.
+# message, that test's name, the first skip's reason. Write the same
+# for each test to $work/tests: PART, NAME, passed|failed|skipped, its
+# message (a failure's, a skip's reason).
 awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
-    -v stopped_after="$stopped_after" '
+    -v stopped_after="$stopped_after" -v tests_out="$work/tests" '
     FILENAME == ARGV[1] { # lab.conf
         if ($0 ~ /^part[ \t]/) {
             split($0, w, /[ \t]+/)
@@ -158,7 +180,8 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
         if (skipped) {
             skip[p]++
             if (!(p in skip_reason)) skip_reason[p] = reason
-        } else if (!failed) pass[p]++
+            result[current] = "skipped"; message[current] = reason
+        } else if (!failed) { pass[p]++; result[current] = "passed" }
         else {
             pending = p; said = ""; other = ""; assertion = ""
             in_log = 0; in_said = 0
@@ -194,8 +217,11 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
         if (other == "" && text != "") other = text
         next
     }
-    function finish() {
+    function finish(    m) {
         if (pending == "") return
+        m = said != "" ? said : other != "" ? other : assertion
+        gsub(/\t/, " ", m)
+        result[current] = "failed"; message[current] = m
         if (!(pending in first)) {
             first[pending] = said != "" ? said : other != "" ? other : assertion
             gsub(/\t/, " ", first[pending])
@@ -212,14 +238,19 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
             t = names[i]
             if (t in ran) continue
             p = part_of[t]
+            result[t] = "failed"
             why = build_error != "" ? substr(build_error, 3) : \
                 stopped_after == "" ? "did not run (the test run stopped early)" : \
                 seen_unrun++ ? "did not run: the whole run was stopped after " stopped_after " s (GRADE_TIMEOUT), in an earlier test" : \
                 "did not finish: the whole run was stopped after " stopped_after " s (GRADE_TIMEOUT), in this test"
+            message[t] = why
             if (p in first) continue
             first[p] = why
             first_test[p] = t
         }
+        for (i = 1; i <= ntests; i++)
+            printf "%s\t%s\t%s\t%s\n", part_of[names[i]], names[i], \
+                result[names[i]], message[names[i]] > tests_out
         if (has_other) order[++nparts] = "(given code)"
         for (i = 1; i <= nparts; i++) {
             p = order[i]
@@ -231,6 +262,7 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
 # The report, for a person: a line per part, and under a part short of
 # full marks its first failing test, that test's whole message, and how
 # to see all it printed.
+{
 printf '%s: grade of %s\n' "$stage" "$name"
 awk -F '\t' '
     # say(TEXT): TEXT in lines of at most 76 columns, indented 6.
@@ -271,7 +303,9 @@ awk -F '\t' '
         exit passed == total && skipped == 0 ? 0 : 1
     }
 ' "$work/grades"
+} >"$work/report"
 status=$?
+cat "$work/report"
 
 if [ -n "$csv" ]; then
     [ -s "$csv" ] ||
@@ -280,5 +314,72 @@ if [ -n "$csv" ]; then
         function q(s) { gsub(/"/, "\"\"", s); return "\"" s "\"" }
         { printf "%s,%s,%d,%d,%d,%s\n", q(name), q($1), $2, $3, $4, q($5) }
     ' "$work/grades" >>"$csv"
+fi
+
+# The results for a course platform (-f, -o): a test is worth its
+# part's points (lab.conf's "points PART N", or 1 a test) over the
+# part's tests. The report above is the output a student reads there.
+if [ -n "$format" ]; then
+    awk -F '\t' -v format="$format" -v report="$work/report" '
+        function j(s,    out, i, c) { # s as a JSON string
+            out = ""
+            for (i = 1; i <= length(s); i++) {
+                c = substr(s, i, 1)
+                if (c == "\\") c = "\\\\"
+                else if (c == "\"") c = "\\\""
+                else if (c == "\n") c = "\\n"
+                else if (c == "\t") c = "\\t"
+                else if (c < " ") c = " "
+                out = out c
+            }
+            return "\"" out "\""
+        }
+        function num(x) { return sprintf("%.6g", x) }
+        FILENAME == ARGV[1] { # lab.conf
+            if ($0 ~ /^points[ \t]/) {
+                n = split($0, w, /[ \t]+/)
+                p = w[2]; for (i = 3; i < n; i++) p = p " " w[i]
+                points[p] = w[n]
+            }
+            next
+        }
+        { part[++ntests] = $1; name[ntests] = $2; result[ntests] = $3
+          message[ntests] = $4; count[$1]++ }
+        END {
+            while ((getline line < report) > 0) output = output line "\n"
+            for (i = 1; i <= ntests; i++) {
+                p = part[i]
+                max[i] = (p in points ? points[p] : count[p]) / count[p]
+                got[i] = result[i] == "passed" ? max[i] : 0
+                score += got[i]; total += max[i]
+                passed += result[i] == "passed"
+            }
+            summary = passed " of " ntests " tests passed"
+            printf "{\n"
+            if (format == "prairielearn") {
+                printf "  \"gradable\": true,\n"
+                printf "  \"score\": %s,\n", num(total > 0 ? score / total : 0)
+                printf "  \"message\": %s,\n", j(summary)
+                printf "  \"output\": %s,\n", j(output)
+            } else {
+                printf "  \"score\": %s,\n", num(score)
+                printf "  \"max_score\": %s,\n", num(total)
+                printf "  \"output\": %s,\n", j(output)
+            }
+            printf "  \"tests\": ["
+            for (i = 1; i <= ntests; i++) {
+                printf "%s\n    {\"name\": %s", (i > 1 ? "," : ""), j(part[i] ": " name[i])
+                said = result[i] == "skipped" ? "skipped: " message[i] : message[i]
+                if (format == "prairielearn")
+                    printf ", \"points\": %s, \"max_points\": %s, \"message\": %s, \"output\": %s}", \
+                        num(got[i]), num(max[i]), j(result[i]), j(said)
+                else
+                    printf ", \"score\": %s, \"max_score\": %s, \"status\": %s, \"output\": %s}", \
+                        num(got[i]), num(max[i]), \
+                        j(result[i] == "passed" ? "passed" : "failed"), j(said)
+            }
+            printf "\n  ]\n}\n"
+        }
+    ' lab.conf "$work/tests" >"$json" || status=1
 fi
 exit "$status"

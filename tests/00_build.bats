@@ -200,3 +200,14 @@ stage_dirs() {
         done
     done
 }
+
+@test "the Python server the READMEs show is tests/foreign/echo_server.py, line for line" {
+    local readme shown
+    for readme in README.md README.zh-CN.md; do
+        shown=$(sed -n '/^```python$/,/^```$/p' "$TOP/$readme" | sed '1d;$d')
+        [ "$shown" = "$(cat "$TOP/tests/foreign/echo_server.py")" ] ||
+            fail "$readme's Python server differs from" \
+                "tests/foreign/echo_server.py:" \
+                "$(diff <(echo "$shown") "$TOP/tests/foreign/echo_server.py")"
+    done
+}

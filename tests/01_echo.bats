@@ -44,6 +44,7 @@ start_stage_server() {
 
 # lab: accept
 @test "accept: a non-blocking listener, nobody waiting: -1 and EAGAIN, nothing logged" {
+    needs_our_server "it tests our net.c's accept_client() alone"
     check_accept_nonblock_quiet
 }
 
@@ -91,11 +92,13 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 
 # lab: echo
 @test "echo: a full buffer, then a reset (AddressSanitizer build): nothing written past the buffer, nothing leaked" {
+    needs_our_server "it builds our net.c with AddressSanitizer"
     check_echo_memory_asan
 }
 
 # lab: echo
 @test "echo: 'PEER disconnected' is logged on stderr, at once" {
+    needs_our_server "it reads our server's log lines"
     check_logs_on_stderr
 }
 
@@ -118,6 +121,7 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 
 # lab: echo
 @test "SIGTERM ends a server in the middle of a session, exit 0" {
+    needs_our_server "exit status 0 on SIGTERM and SIGINT is our programs' own rule"
     start_stage_server
     check_stop_signal_mid_session
 }
@@ -130,6 +134,7 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 
 # lab: send_all
 @test "send_all: alone, with short writes and EINTR, it sends every byte" {
+    needs_our_server "it tests our net.c's send_all() alone"
     check_send_all_alone
 }
 
@@ -225,23 +230,27 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 }
 
 @test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
+    needs_our_server "it checks our programs' usage lines and exit statuses"
     check_usage_errors
 }
 
 # lab: accept
 @test "a port already in use: a clear message and a hint, exit 1" {
+    needs_our_server "it checks our server's error message and exit status"
     start_stage_server
     check_port_in_use
 }
 
 # lab: accept
 @test "SIGTERM ends a server waiting for a client, exit 0" {
+    needs_our_server "exit status 0 on SIGTERM and SIGINT is our programs' own rule"
     start_stage_server
     check_stop_signal TERM
 }
 
 # lab: accept
 @test "SIGINT (Ctrl-C) ends a server waiting for a client, exit 0" {
+    needs_our_server "exit status 0 on SIGTERM and SIGINT is our programs' own rule"
     start_stage_server
     check_stop_signal INT
 }

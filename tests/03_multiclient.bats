@@ -27,6 +27,13 @@ SERVERS=(server server_fork server_poll)
 ECHOING=(server server_fork)
 [ "$(uname -s)" != Linux ] || ECHOING+=(server_epoll)
 
+# A foreign server (make test SERVER=...) stands in for server alone:
+# the tests of the other three are about our programs.
+if foreign_server; then
+    SERVERS=(server)
+    ECHOING=(server)
+fi
+
 need_epoll() {
     [ "$(uname -s)" = Linux ] || skip "epoll is Linux-only"
 }
@@ -96,6 +103,10 @@ echo_while_others_connected() {
     local line="" status=0
     printf '%s\n' "$2" >&"$1"
     read -r -t "$(scaled 5)" line <&"$1" || status=$?
+    ((status <= 128)) || [ -z "$line" ] ||
+        fail "sent '$2' and a newline; in $(scaled 5) s, only" \
+            "'$line' came back, with no newline: an echo sends" \
+            "back every byte, unchanged" || return 1
     ((status <= 128)) || # read -t timed out
         fail "no echo of '$2' while another client was connected:" \
             "$SERVER_NAME serves one client at a time, as stage 02 does." \
@@ -913,6 +924,7 @@ check_accept_error() {
 
 # lab: thread
 @test "thread: SIGTERM with clients connected: exit 0, no thread left" {
+    needs_our_server "exit status 0 on SIGTERM and SIGINT is our programs' own rule, and threads are counted in /proc"
     on server check_sigterm_with_clients
 }
 
@@ -924,6 +936,7 @@ check_accept_error() {
 
 # lab: thread
 @test "thread: a thread serves each client; after 200, fds, threads and memory are back (detached)" {
+    needs_our_server "it counts our server's threads, fds and memory in /proc"
     on server check_thread_serves_then_baseline
 }
 
@@ -937,16 +950,19 @@ check_accept_error() {
 
 # lab: count
 @test "thread: 'clients now: N' counts the clients being served" {
+    needs_our_server "it reads our server's log lines"
     on server check_clients_now
 }
 
 # lab: count
 @test "thread: 'clients now: N' lines stay in order while 2,000 clients come and go at once" {
+    needs_our_server "it reads our server's log lines"
     on server check_count_lines_in_order
 }
 
 # lab: count
 @test "thread: no data race between client threads (ThreadSanitizer)" {
+    needs_our_server "it builds our server with ThreadSanitizer"
     skip_under valgrind "a ThreadSanitizer build does not run under valgrind"
     build_tsan_server
     local -a _server_wrapper=("${TSAN_WRAPPER[@]}")
@@ -1113,10 +1129,12 @@ check_accept_error() {
 }
 
 @test "SIGTERM ends a waiting server, exit 0" {
+    needs_our_server "exit status 0 on SIGTERM and SIGINT is our programs' own rule"
     for_each_server check_sigterm
 }
 
 @test "SIGINT (Ctrl-C) ends a waiting server, exit 0" {
+    needs_our_server "exit status 0 on SIGTERM and SIGINT is our programs' own rule"
     for_each_server check_sigint
 }
 
@@ -1138,6 +1156,7 @@ check_accept_error() {
 }
 
 @test "a port already in use: a clear message and a hint, exit 1" {
+    needs_our_server "it checks our server's error message and exit status"
     for_each_server check_port_in_use
 }
 
@@ -1146,6 +1165,7 @@ check_accept_error() {
 }
 
 @test "usage errors exit 2 with the usage line; -h exits 0; a HOST of digits gets a hint" {
+    needs_our_server "it checks our programs' usage lines and exit statuses"
     local SERVER_NAME
     for SERVER_NAME in "${SERVERS[@]}"; do
         check_usage_errors

@@ -382,7 +382,9 @@ round_trip() {
     head -c 300000 "$HERE/data" >&"$FTP_FD"
     tcp_close "$FTP_FD" # the client vanishes, 300000 bytes in
     local stored=""
-    wait_until 5 log_reaches 1 'upload of /data interrupted' || {
+    if foreign_server; then # its log is not ours: see it close its end
+        wait_until 5 server_closed_or_gone || true
+    else wait_until 5 log_reaches 1 'upload of /data interrupted'; fi || {
         [ ! -e "$ROOT/data" ] ||
             stored=", and stored as /data ($(stat -c %s "$ROOT/data") bytes)"
         fail "an upload cut off 300000 bytes into 1 MiB was not logged as" \
@@ -412,7 +414,7 @@ round_trip() {
     expect_reply "ready|$((32 * 1024 * 1024))|0"
     with_timeout 5 head -c 1000 <&"$FTP_FD" >/dev/null
     tcp_close "$FTP_FD" # with 32 MiB still coming
-    wait_until 5 log_reaches 1 'error: sending /big'
+    foreign_server || wait_until 5 log_reaches 1 'error: sending /big'
     server_survived "a client closed mid-download"
     run ftp "pwd"
     [ "$output" = "/" ]
@@ -588,6 +590,7 @@ $output"
 
 # lab: framing
 @test "a connection closed in the middle of a request line is an error, not an end" {
+    needs_our_server "it reads how our server logs each end"
     start_ftp_server
     raw_open
     raw_send 'pwd\n'
@@ -1162,10 +1165,11 @@ client_after_timeout() {
     start_ftp_server
     run bash -c "printf 'pwd\n' | '$STAGE_DIR/client' ::1 $SERVER_PORT"
     [ "$output" = "/" ]
-    grep -q '^\[::1\]:[0-9]* connected' "$SERVER_LOG"
+    foreign_server || grep -q '^\[::1\]:[0-9]* connected' "$SERVER_LOG"
 }
 
 @test "the server creates a missing ROOT and says what it serves" {
+    needs_our_server "it reads our server's log lines"
     ROOT="$BATS_TEST_TMPDIR/new/root"
     mkdir -p "$BATS_TEST_TMPDIR/new"
     start_ftp_server
@@ -1175,6 +1179,7 @@ client_after_timeout() {
 
 # lab: framing
 @test "SIGTERM with sessions open: exit 0, no session process left" {
+    needs_our_server "exit status 0 on SIGTERM is our programs' own rule, and it counts our session processes"
     start_ftp_server
     raw_open
     reply_to "pwd"
@@ -1188,6 +1193,7 @@ client_after_timeout() {
 }
 
 @test "usage errors exit 2; a port in use exits 1 with a hint" {
+    needs_our_server "it checks our programs' usage lines and exit statuses"
     run with_timeout 5 "${_server_wrapper[@]}" "$STAGE_DIR/server" -x
     [ "$status" -eq 2 ]
     [[ "$output" == *"usage: server"* ]]

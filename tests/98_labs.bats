@@ -128,6 +128,47 @@ broken_links() {
         fail "CSV: ${lines[1]}"
 }
 
+# jq_of FILE FILTER: jq's raw answer, or the test fails naming FILE.
+jq_of() {
+    jq -er "$2" "$1" 2>/dev/null ||
+        fail "${1##*/}: no answer to $2 in: $(head -c 400 "$1")"
+}
+
+@test "grade.sh -f gradescope, -f prairielearn: a test per entry, points per part from lab.conf, the report as output" {
+    command -v jq >/dev/null || skip "jq is not installed (apt-get install jq)"
+    local lab="$BATS_TEST_TMPDIR/09_fake-lab" gs pl
+    fake_lab "$lab"
+    echo "points one 6" >>"$lab/lab.conf" # its 3 tests: 2 points each
+    gs="$BATS_TEST_TMPDIR/gs.json" pl="$BATS_TEST_TMPDIR/pl.json"
+    run with_timeout 60 "$lab/grade.sh" -f gradescope -o "$gs"
+    [ "$status" -eq 1 ] || fail "exit $status, not 1 (not full marks): $output"
+    [ "$(jq_of "$gs" '.tests | length')" -eq 7 ] || fail "not 7 tests: $(cat "$gs")"
+    [ "$(jq_of "$gs" '.tests[] | select(.name == "one: one passes") |
+        "\(.score) \(.max_score) \(.status)"')" = "2 2 passed" ] ||
+        fail "a passed test of part one (6 points, 3 tests): $(cat "$gs")"
+    [ "$(jq_of "$gs" '.tests[] | select(.name == "one: one fails with a message") |
+        "\(.score) \(.max_score) \(.status) \(.output)"')" = \
+        '0 2 failed the message, with "quotes", a comma and a second line' ] ||
+        fail "a failed test: $(cat "$gs")"
+    [ "$(jq_of "$gs" '.tests[] | select(.name == "one: one skips") |
+        "\(.score) \(.status) \(.output)"')" = "0 failed skipped: no reason" ] ||
+        fail "a skipped test: $(cat "$gs")"
+    [ "$(jq_of "$gs" '"\(.score) \(.max_score)"')" = "3 10" ] ||
+        fail "the total: 2 + 1 of 6 + 4: $(cat "$gs")"
+    [[ "$(jq_of "$gs" .output)" == *"total"*"2/4"* ]] ||
+        fail "the output is not the grade's report: $(cat "$gs")"
+
+    run with_timeout 60 "$lab/grade.sh" -f prairielearn -o "$pl"
+    [ "$(jq_of "$pl" '"\(.gradable) \(.score) \(.message)"')" = \
+        "true 0.3 2 of 7 tests passed" ] || fail "PrairieLearn: $(cat "$pl")"
+    [ "$(jq_of "$pl" '.tests[] | select(.name == "one: one fails with a message") |
+        "\(.points) \(.max_points) \(.message) \(.output)"')" = \
+        '0 2 failed the message, with "quotes", a comma and a second line' ] ||
+        fail "a PrairieLearn test: $(cat "$pl")"
+    [[ "$(jq_of "$pl" .output)" == *"total"*"2/4"* ]] ||
+        fail "the output is not the grade's report: $(cat "$pl")"
+}
+
 @test "grade.sh: every test passed but some skipped: the total says it is not full marks" {
     fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
     ALL_PASS=1 run with_timeout 60 "$BATS_TEST_TMPDIR/09_fake-lab/grade.sh"

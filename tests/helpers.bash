@@ -23,6 +23,11 @@
 #   zombie_count PID, have_ipv6, random_file PATH BYTES, fail MESSAGE...
 #   skip_under VARIANT REASON    skip the test under that make check
 #                                variant, for one that cannot work there
+#   foreign_server, foreign_client   is a program of another's under test?
+#   needs_our_server REASON, needs_our_client REASON
+#                                skip the test, with REASON, when it is
+#                                (a test that needs our program's log
+#                                lines, /proc facts, shims or options)
 # and a teardown that stops every process the test started, by PID,
 # and prints the end of each server log when the test failed.
 #
@@ -36,6 +41,12 @@
 # (ThreadSanitizer: 1); CHECK_VARIANT names the make check variant
 # running the tests (asan, tsan, valgrind, shortio), for skip_under.
 # make check sets them (see check/run).
+#
+# FOREIGN_SERVER and FOREIGN_CLIENT (make test SERVER='COMMAND' and
+# CLIENT='COMMAND' set them) put a program of one's own, in any
+# language, in place of the stage's server or client: see
+# start_server and run_client. COMMAND is a bash command line, run in
+# FOREIGN_DIR (make sets it: the directory make ran in).
 
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 # make test runs bats from make: a make that a test runs must not take
@@ -45,6 +56,9 @@ unset MAKELEVEL MAKEFLAGS MFLAGS
 TIMEOUT_SCALE="${TIMEOUT_SCALE:-1}"
 read -r -a _server_wrapper <<<"${SERVER_WRAPPER:-}"
 read -r -a _client_wrapper <<<"${CLIENT_WRAPPER:-}"
+FOREIGN_SERVER=${FOREIGN_SERVER:-}
+FOREIGN_CLIENT=${FOREIGN_CLIENT:-}
+FOREIGN_DIR=${FOREIGN_DIR:-$TOP}
 
 # wrapper_of PROGRAM: set WRAP to the wrapper words for that program of
 # the stage, for tests that start it themselves: the server wrapper for
@@ -101,6 +115,28 @@ stub_note() {
 # suite under VARIANT (see CHECK_VARIANT above), saying why.
 skip_under() {
     [ "${CHECK_VARIANT:-}" != "$1" ] || skip "$2 (make check-$1)"
+}
+
+# foreign_server, foreign_client: is the program under test one of
+# another's (make test SERVER=... or CLIENT=...), not the stage's own?
+foreign_server() {
+    [ -n "$FOREIGN_SERVER" ]
+}
+
+foreign_client() {
+    [ -n "$FOREIGN_CLIENT" ]
+}
+
+# needs_our_server REASON: skip this test, saying REASON, when the
+# server under test is a foreign one. For what only our server does
+# or shows: its log lines, its threads in /proc, a library put in
+# front of it, its options and messages.
+needs_our_server() {
+    ! foreign_server || skip "needs our server: $*"
+}
+
+needs_our_client() {
+    ! foreign_client || skip "needs our client: $*"
 }
 
 scaled() {
@@ -168,6 +204,10 @@ log_reaches() {
 # fds 3 and 4 are closed in the server, or bats would wait for it to
 # exit before finishing.
 start_server() {
+    if foreign_server; then
+        _start_foreign_server "$@"
+        return
+    fi
     local limit=() closed_fds=0
     if [ "$1" = --nofile ]; then
         local nofile=$(($2 + ${SERVER_WRAPPER_FDS:-0}))
@@ -202,13 +242,158 @@ start_server() {
     SERVER_PORT=${line##*:}
 }
 
+# _start_foreign_server ARGS...: start_server for FOREIGN_SERVER. It
+# stands in for the stage's own server (PROG "$STAGE_DIR/server") started
+# with its port last, "-d ROOT" and "-u USERS" before it: {port} in
+# the command becomes that port (a free one, chosen here, for 0),
+# {root} ROOT and {users} USERS. A test that starts our server any
+# other way (another program, a wrapper, a library, a limit, another
+# option) needs our server: it skips, saying how it starts it.
+# A prefix that runs it in a network namespace (nsenter ...) is kept.
+# A foreign server need print nothing: it is ready once a socket is
+# bound to the port (TCP listening, or UDP), which ss shows without
+# connecting (stage 01's server serves one client alone); the port was
+# free just before, and no client takes a port of that range.
+_start_foreign_server() {
+    local prog=$1 root='' users='' port cmd
+    _foreign_netns=()
+    if [[ $prog == */nsenter ]]; then # in a network namespace of the test's
+        while (($# > 0)) && [ "$1" != "$STAGE_DIR/server" ]; do
+            _foreign_netns+=("$1")
+            shift
+        done
+        prog=${1:-}
+    fi
+    case $prog in
+    --nofile) needs_our_server "it limits the server's file descriptors" ;;
+    --closed-fds) needs_our_server "it starts the server with fds 0-2 closed" ;;
+    "$STAGE_DIR/server") ;;
+    "$STAGE_DIR"/*) needs_our_server "it starts our ${prog##*/}" ;;
+    *) _needs_ours_under "$@" ;;
+    esac
+    ((${#_server_wrapper[@]} == 0)) || _needs_ours_under "${_server_wrapper[@]}"
+    shift
+    while (($# > 1)); do
+        case $1 in
+        -d) root=$2 ;;
+        -u) users=$2 ;;
+        *) needs_our_server "it starts the server with the option $1" ;;
+        esac
+        shift 2
+    done
+    port=$1
+    command -v ss >/dev/null ||
+        skip "ss (iproute2) is not installed: it shows when a foreign server listens"
+    if [ "$port" = 0 ]; then
+        port=$(free_port) || fail "found no free port to give the server" ||
+            return 1
+    fi
+    cmd=${FOREIGN_SERVER//\{port\}/$port}
+    cmd=${cmd//\{root\}/$(printf %q "$root")}
+    cmd=${cmd//\{users\}/$(printf %q "$users")}
+    SERVER_LOG="$BATS_TEST_TMPDIR/foreign.${#_test_logs[@]}.log"
+    _test_logs+=("$SERVER_LOG")
+    # bash runs a simple command by exec: its PID is the program's.
+    (cd "$FOREIGN_DIR" &&
+        exec "${_pdeathsig[@]}" "${_foreign_netns[@]}" bash -c "$cmd") \
+        </dev/null >"$SERVER_LOG" 2>&1 3>&- 4>&- &
+    SERVER_PID=$!
+    _test_pids+=("$SERVER_PID")
+    SERVER_PORT=$port
+    wait_until 10 _bound_or_gone "$port" ||
+        fail "the server ($cmd) did not listen on port $port within" \
+            "$(scaled 10) s" || return 1
+    is_running "$SERVER_PID" ||
+        fail "the server ($cmd) exited before it listened on port $port:" \
+            "$(tail -n 5 "$SERVER_LOG")"
+}
+
+# server_side [STATE]: the server's ends of the TCP connections to
+# SERVER_PORT, a line each (ss; STATE: established, or connected, the
+# default: any state but listening and closed). What a test sees of a
+# foreign server's clients, which writes no log of ours.
+server_side() {
+    ss -Htn state "${1:-connected}" "( sport = :$SERVER_PORT )" 2>/dev/null
+}
+
+# server_closed_or_gone: the server has closed its end of every
+# connection to its port (or has exited).
+server_closed_or_gone() {
+    is_gone "$SERVER_PID" || [ -z "$(server_side)" ]
+}
+
+# connected_count: how many clients the server has taken: the lines
+# "PEER connected" in its log; of a foreign server, the connections to
+# its port that are established now.
+connected_count() {
+    if foreign_server; then
+        server_side established | wc -l
+    else
+        log_count ' connected$'
+    fi
+}
+
+connected_reaches() { # N
+    [ "$(connected_count)" -ge "$1" ]
+}
+
+_needs_ours_under() { # PROG ARG...: the reason a wrapper needs our server
+    local arg
+    for arg in "$@"; do
+        [[ $arg != LD_PRELOAD=* ]] ||
+            needs_our_server "it puts ${arg#*=$TOP/} in front of it (LD_PRELOAD)"
+    done
+    needs_our_server "it starts it under $(_args_note "$@")"
+}
+
+_args_note() { # ARG...: the first words, for a message
+    local words="$*"
+    words=${words//$TOP\//}
+    ((${#words} <= 60)) || words="${words:0:57}..."
+    printf '%s' "$words"
+}
+
+# free_port: a port no socket uses (TCP or UDP, any state), below the
+# range the kernel hands to clients, so that no client takes it meanwhile.
+free_port() {
+    local low=32768 port tries=100
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+    while ((tries-- > 0)); do
+        port=$((10000 + RANDOM % (low - 10000)))
+        [ -z "$(ss -Hantu "( sport = :$port )" 2>/dev/null)" ] || continue
+        echo "$port"
+        return 0
+    done
+    return 1
+}
+
+# _bound_or_gone PORT: the server has a socket bound to PORT (listening
+# TCP, or UDP), or it has exited.
+_bound_or_gone() {
+    is_gone "$SERVER_PID" ||
+        [ -n "$("${_foreign_netns[@]}" ss -Hlntu "( sport = :$1 )" 2>/dev/null)" ]
+}
+
 _listening_or_gone() {
     _print_line_matching "$SERVER_LOG" '^listening on ' >/dev/null ||
         is_gone "$SERVER_PID"
 }
 
-# run_client ARG...: run this stage's client with a time limit.
+# run_client ARG...: run this stage's client with a time limit. A
+# foreign client (FOREIGN_CLIENT) runs instead, in FOREIGN_DIR: {host}
+# and {port} in its command become the first two ARGs (HOST PORT), or,
+# without them, ARG... follow the command.
 run_client() {
+    if foreign_client; then
+        local cmd=$FOREIGN_CLIENT
+        if [[ $cmd == *"{port}"* || $cmd == *"{host}"* ]]; then
+            cmd=${cmd//\{host\}/$(printf %q "$1")}
+            cmd=${cmd//\{port\}/$(printf %q "$2")}
+            set --
+        fi
+        (cd "$FOREIGN_DIR" && with_timeout 20 bash -c "$cmd \"\$@\"" client "$@")
+        return
+    fi
     with_timeout 20 "${_client_wrapper[@]}" "$STAGE_DIR/client" "$@"
 }
 
