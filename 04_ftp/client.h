@@ -55,18 +55,22 @@ int read_entry(struct reader *server, char *line, size_t size, struct entry *e);
 
 /*** client_transfer.c: get and put ***/
 
-/* How far a batch of many files has got, for a caller that moves a
- * whole tree of them (NULL for a single file). */
-struct tree_progress {
-    int files, files_done;   /* regular files: all, and those moved */
-    off_t bytes, bytes_done; /* their sizes */
+/* A progress line of the caller's own, drawn in place of the file's
+ * (NULL: the file's). draw() writes into `line` what to show once
+ * `have` of the file's bytes are done, in at most `width` columns; arg
+ * is the caller's. With one, get_file() and put_file() leave the
+ * "received ..."/"sent ..." line to the caller too. */
+struct progress_line {
+    void (*draw)(const char *name, off_t have, const void *arg, char *line,
+                 size_t size, int width);
+    const void *arg;
 };
 
 const char *local_name(const char *remote);
 int get_file(struct reader *server, const char *remote, const char *local,
-             const struct tree_progress *tree);
+             const struct progress_line *own);
 int put_file(struct reader *server, const char *local, const char *remote,
-             const struct tree_progress *tree);
+             const struct progress_line *own);
 
 int cmd_get(struct reader *server, const char *arg);
 int cmd_put(struct reader *server, const char *arg);
@@ -81,11 +85,12 @@ struct progress {
     int visible;           /* stderr is a terminal (asked once, not per
                               chunk: a system call each time adds up) */
     int drawn;             /* columns the last line drawn took */
-    const struct tree_progress *tree; /* or NULL */
+    const struct progress_line *own; /* or NULL */
 };
 
 void progress_begin(struct progress *p, const char *name, off_t start,
-                    off_t total, const struct tree_progress *tree);
+                    off_t total, const struct progress_line *own);
 void progress_show(off_t done, void *arg); /* a progress_fn (proto.h) */
+int fitting_bytes(const char *name, int columns);
 
 #endif

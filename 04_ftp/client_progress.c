@@ -11,10 +11,8 @@
  * terminal's width, which the terminal itself tells (TIOCGWINSZ), asked
  * again at each redraw since the window may be resized. On a narrow
  * terminal the rate goes first, then the bar; the name gets what is
- * left.
- *
- * Part 2: during get -r and put -r, one line for the whole tree,
- * "[3/10 files,  45%] NAME", in place of the file's.
+ * left. A caller may draw a line of its own instead (struct
+ * progress_line): this file then fits and redraws it the same way.
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -34,13 +32,13 @@
 #define BAR_CELLS 20 /* each a '#' (done) or a '.' (not yet): 5% */
 
 static void draw_file_line(struct progress *p, off_t have, double seconds);
-static void draw_tree_line(struct progress *p, off_t have);
+static void draw_own_line(struct progress *p, off_t have);
 static int terminal_width(void);
 static void draw(struct progress *p, const char *line, int width, int ends);
 
 void
 progress_begin(struct progress *p, const char *name, off_t start, off_t total,
-               const struct tree_progress *tree)
+               const struct progress_line *own)
 {
     p->name = name;
     p->start = start;
@@ -48,12 +46,13 @@ progress_begin(struct progress *p, const char *name, off_t start, off_t total,
     p->started = seconds_now();
     p->shown = 0;
     p->visible = isatty(STDERR_FILENO);
-    /* A file's own line starts on a fresh line. A tree's line is the
-     * one the file before drew, perhaps with a longer name: of unknown
-     * length, so the first draw rubs out the whole width (draw() keeps
-     * within it), or "city.jpg" over "beach.jpg" shows "city.jpgg". */
-    p->drawn = tree != NULL ? INT_MAX : 0;
-    p->tree = tree;
+    /* A file's own line starts on a fresh line. A caller's own line
+     * may go over the one that the file before drew, perhaps with a
+     * longer name: of unknown length, so the first draw rubs out the
+     * whole width (draw() keeps within it), or "city.jpg" over
+     * "beach.jpg" would show "city.jpgg". */
+    p->drawn = own != NULL ? INT_MAX : 0;
+    p->own = own;
 }
 
 /* progress_fn for recv_file_data: `done` counts this transfer's bytes,
@@ -67,8 +66,8 @@ progress_show(off_t done, void *arg)
     if (!p->visible || (t - p->shown < REDRAW_S && have < p->total))
         return;
     p->shown = t;
-    if (p->tree != NULL)
-        draw_tree_line(p, have);
+    if (p->own != NULL)
+        draw_own_line(p, have);
     else
         draw_file_line(p, have, t - p->started);
 }
@@ -97,7 +96,7 @@ terminal_width(void)
  * but its first are 10xxxxxx. (Counting bytes, a name never takes
  * fewer columns than it has bytes, except for the rare character two
  * columns wide in two bytes: none in common use.) */
-static int
+int
 fitting_bytes(const char *name, int columns)
 {
     int len = (int)strlen(name);
@@ -197,22 +196,14 @@ draw_file_line(struct progress *p, off_t have, double seconds)
     draw(p, line, width, have == p->total);
 }
 
-/* Part 2: "[3/10 files,  45%] NAME", for a whole tree; `have` counts the
- * bytes of the file in flight. The line is ended by the tree's summary,
- * not here. */
+/* The caller's own line (struct progress_line), fitted to the
+ * terminal; it is ended by the caller, not here. */
 static void
-draw_tree_line(struct progress *p, off_t have)
+draw_own_line(struct progress *p, off_t have)
 {
-    const struct tree_progress *t = p->tree;
-    off_t done = t->bytes_done + have;
-    int percent = t->bytes > 0 ? (int)(100.0 * (double)done / (double)t->bytes)
-                               : 100 * t->files_done / t->files;
-    char line[512];
-    int len = snprintf(line, sizeof line, "[%d/%d files, %3d%%] ",
-                       t->files_done + 1, t->files, percent);
-    int width = terminal_width() - 1;
-    int name_len = fitting_bytes(p->name, width - len);
-    snprintf(line + len, sizeof line - (size_t)len, "%.*s", name_len, p->name);
+    int width = terminal_width() - 1; /* see draw() */
+    char line[512] = "";
+    p->own->draw(p->name, have, p->own->arg, line, sizeof line, width);
     cut(line, sizeof line, width);
     draw(p, line, width, 0);
 }

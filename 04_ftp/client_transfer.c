@@ -86,11 +86,11 @@ request_download(struct reader *server, const char *remote, off_t offset,
 /* Download `remote` into the local file `local` (DIR/NAME, or NAME):
  * the bytes go to DIR/.partial.NAME, renamed to LOCAL once complete. A
  * .partial.NAME left by an interrupted get is resumed: we ask for the
- * bytes from its length on. `tree`: NULL, or the batch this file is
- * part of, which then shows its own progress and summary. */
+ * bytes from its length on. `own`: NULL, or a progress line of the
+ * caller's own (struct progress_line). */
 int
 get_file(struct reader *server, const char *remote, const char *local,
-         const struct tree_progress *tree)
+         const struct progress_line *own)
 {
     char partial[LOCAL_PATH_SIZE];
     const char *slash = strrchr(local, '/');
@@ -116,7 +116,7 @@ get_file(struct reader *server, const char *remote, const char *local,
     if (offset > 0)
         printf("resuming %s at byte %lld\n", local, (long long)offset);
     struct progress bar;
-    progress_begin(&bar, local, offset, size, tree);
+    progress_begin(&bar, local, offset, size, own);
     progress_show(0, &bar);
     int received =
         recv_file_data(server, fd, size - offset, progress_show, &bar);
@@ -137,7 +137,7 @@ get_file(struct reader *server, const char *remote, const char *local,
         fprintf(stderr, "get: rename %s: %s\n", partial, strerror(errno));
         return FAILED;
     }
-    if (tree == NULL)
+    if (own == NULL)
         printf("received %s (%lld bytes)\n", local, (long long)size);
     return DONE;
 }
@@ -181,10 +181,10 @@ request_upload(struct reader *server, const char *remote, off_t size,
 }
 
 /* Upload the local file `local` as `remote`: the bytes the server does
- * not have yet, then its reply. `tree`: as for get_file(). */
+ * not have yet, then its reply. `own`: as for get_file(). */
 int
 put_file(struct reader *server, const char *local, const char *remote,
-         const struct tree_progress *tree)
+         const struct progress_line *own)
 {
     int fd = open(local, O_RDONLY);
     struct stat st;
@@ -203,7 +203,7 @@ put_file(struct reader *server, const char *local, const char *remote,
         printf("resuming %s at byte %lld\n", remote, (long long)offset);
 
     struct progress bar;
-    progress_begin(&bar, remote, offset, st.st_size, tree);
+    progress_begin(&bar, remote, offset, st.st_size, own);
     progress_show(0, &bar);
     for (off_t sent = 0; offset + sent < st.st_size;) {
         off_t chunk = st.st_size - offset - sent;
@@ -218,7 +218,7 @@ put_file(struct reader *server, const char *local, const char *remote,
     }
     char reply[MAX_LINE];
     result = read_reply(server, reply, sizeof reply, NULL);
-    if (result == DONE && tree == NULL)
+    if (result == DONE && own == NULL)
         printf("sent %s (%lld bytes)\n", remote, (long long)st.st_size);
 
 close_file:

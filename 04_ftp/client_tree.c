@@ -30,12 +30,37 @@ struct tree_entry {
     off_t size;
 };
 
+/* How far a tree has got: its regular files, and their sizes. */
+struct tree_progress {
+    int files, files_done;   /* all, and those moved */
+    off_t bytes, bytes_done; /* their sizes */
+};
+
 struct tree {
     struct tree_entry *entries;
     size_t count, capacity;
     struct tree_progress progress; /* its files and bytes, and how many
                                       of them have been moved */
 };
+
+/* The progress line of a whole tree, in place of each file's (struct
+ * progress_line, client.h): "[3/10 files,  45%] NAME"; `have` counts
+ * the bytes of the file in flight. tree_summary() ends it. */
+static void
+draw_tree_line(const char *name, off_t have, const void *arg, char *line,
+               size_t size, int width)
+{
+    const struct tree_progress *t = arg;
+    off_t done = t->bytes_done + have;
+    int percent = t->bytes > 0 ? (int)(100.0 * (double)done / (double)t->bytes)
+                               : 100 * t->files_done / t->files;
+    int len = snprintf(line, size, "[%d/%d files, %3d%%] ", t->files_done + 1,
+                       t->files, percent);
+    if (len < 0 || (size_t)len >= size)
+        return;
+    snprintf(line + len, size - (size_t)len, "%.*s",
+             fitting_bytes(name, width - len), name);
+}
 
 /* "-r DIR" gives DIR; anything else NULL (a plain get or put). */
 static const char *
@@ -247,6 +272,7 @@ put_tree(struct reader *server, const char *arg)
 
     if (result == DONE)
         result = remote_mkdir(server, top);
+    const struct progress_line line = {draw_tree_line, &tree.progress};
     for (size_t i = 0; result == DONE && i < tree.count; i++) {
         const struct tree_entry *e = &tree.entries[i];
         char local[LOCAL_PATH_SIZE];
@@ -257,7 +283,7 @@ put_tree(struct reader *server, const char *arg)
         else if (e->type == 'd')
             result = remote_mkdir(server, remote);
         else
-            result = put_file(server, local, remote, &tree.progress);
+            result = put_file(server, local, remote, &line);
         if (result == DONE && e->type == 'f') {
             tree.progress.files_done++;
             tree.progress.bytes_done += e->size;
@@ -342,6 +368,7 @@ get_tree(struct reader *server, const char *arg)
 
     if (result == DONE)
         result = make_local_dir(top);
+    const struct progress_line line = {draw_tree_line, &tree.progress};
     for (size_t i = 0; result == DONE && i < tree.count; i++) {
         const struct tree_entry *e = &tree.entries[i];
         char local[LOCAL_PATH_SIZE];
@@ -352,7 +379,7 @@ get_tree(struct reader *server, const char *arg)
         else if (e->type == 'd')
             result = make_local_dir(local);
         else
-            result = get_file(server, remote, local, &tree.progress);
+            result = get_file(server, remote, local, &line);
         if (result == DONE && e->type == 'f') {
             tree.progress.files_done++;
             tree.progress.bytes_done += e->size;

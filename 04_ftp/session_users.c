@@ -2,9 +2,8 @@
  * session_users.c - part 2 of a session: users. A server started with a
  * users file (-u) asks each client to log in, then keeps the session in
  * the user's home, refuses writes to read-only users, and counts every
- * upload against the user's quota. And, with users or without, the
- * timeouts (-t) that keep a silent or slow client from holding its
- * session for ever.
+ * upload against the user's quota. (The timeouts, -t, are part 1's:
+ * session.c.)
  *
  * What to look at: enter_home(), which makes the user's home the
  * session's whole world by putting its descriptor where ROOT's was:
@@ -12,11 +11,10 @@
  * no change at all. And login_failed(), the delay that makes guessing
  * passwords slow.
  *
- * session.c calls in at five places, each marked "Part 2": the
- * timeouts at the start, hide_password() before a request is logged,
- * access_refusal() before every command, login and quota;
- * session_transfer.c calls reserve_room() and release_room() around an
- * upload.
+ * Part 1 calls these through the table of hooks (hooks.h) that
+ * server_users.c fills: hide_password() before a request is logged,
+ * access_refusal() before every request, login and quota among the
+ * requests, and reserve_room() and release_room() around an upload.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
