@@ -10,6 +10,7 @@
  * kept apart by a lock, and lock_upload() shows the trap in that.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,9 @@
 #include "paths.h"
 #include "proto.h"
 #include "session.h"
+
+#define LINGER_S 5 /* seconds to read what an upload still sends after an
+                      error reply, before the connection is closed */
 
 /*** get ***/
 
@@ -84,6 +88,7 @@ struct upload {
 static int open_partial(struct session *s, struct upload *up);
 static int receive_upload(struct session *s, struct upload *up,
                           const char *path);
+static void discard_rest(struct session *s);
 
 /* put: "ready|HAVE", then the client sends bytes HAVE..SIZE-1, which go
  * to ".partial.NAME"; it is renamed to NAME only when all SIZE bytes are
@@ -211,7 +216,8 @@ receive_upload(struct session *s, struct upload *up, const char *path)
     }
     if (received == -2) {
         reply_errno(s, errno);
-        return -1; /* the rest of the data is still coming: end */
+        discard_rest(s); /* the rest of the data is still coming */
+        return -1;
     }
     /* slide:begin atomic_put */
     /* fsync: the bytes are on disk before the name points at them, so
@@ -221,4 +227,23 @@ receive_upload(struct session *s, struct upload *up, const char *path)
         return reply_errno(s, errno);
     return reply(s, "ok|stored %lld bytes", (long long)up->size);
     /* slide:end atomic_put */
+}
+
+/* After an error reply in the middle of an upload's data, the client
+ * is still sending. To close now, with its bytes unread, would make our
+ * kernel reset the connection, and a reset can destroy the reply before
+ * the client reads it. So first say that we are done (shutdown(): our
+ * FIN follows the reply), then read and drop what still comes, until
+ * the client closes too or LINGER_S seconds have passed. */
+static void
+discard_rest(struct session *s)
+{
+    char buf[64 * 1024];
+    shutdown(s->fd, SHUT_WR);
+    double deadline = seconds_now() + LINGER_S;
+    while (wait_readable(s->fd, deadline)) {
+        ssize_t n = recv(s->fd, buf, sizeof buf, 0);
+        if (n == 0 || (n < 0 && errno != EINTR))
+            return;
+    }
 }
