@@ -7,12 +7,12 @@
 
 load helpers
 
-# The documents whose transcripts are replayed. 04_ftp/README.md joins
-# them once its restructuring (issue 25, sections 1-3) has settled.
+# The documents whose transcripts are replayed.
 DOCS=(
     01_echo/README.md
     02_persistent_server/README.md
     03_multiclient/README.md
+    04_ftp/README.md
     04_ftp/USERS.md
     05_udp_raw/UDP.md
     05_udp_raw/ICMP.md
@@ -70,6 +70,10 @@ replayed() {
 
 @test "03_multiclient/README.md: its transcripts, replayed, print what it shows" {
     replayed 03_multiclient/README.md
+}
+
+@test "04_ftp/README.md: its transcripts, replayed, print what it shows" {
+    replayed 04_ftp/README.md
 }
 
 @test "04_ftp/USERS.md: its transcripts, replayed, print what it shows" {
