@@ -97,7 +97,18 @@ check_ipv4() {
         fail "echo differs: '$output'"
     grep -Eq '(^|:)127\.0\.0\.1\]?:[0-9]+ connected' "$SERVER_LOG" ||
         fail "server log shows no IPv4 client (no 'ADDRESS:PORT connected'" \
-            "line with 127.0.0.1)"
+            "line with 127.0.0.1)$(_cut_address_note)"
+}
+
+# _cut_address_note: when the log's first "... connected" line names no
+# whole address, a note that the peer buffer may be too small.
+_cut_address_note() {
+    local line
+    line=$(grep -m 1 ' connected$' "$SERVER_LOG" 2>/dev/null) || return 0
+    [[ "$line" =~ \]:[0-9]+\ connected$|^[0-9.]+:[0-9]+\ connected$ ]] && return 0
+    printf "; it logged '%s': an address cut short? The buffer main()" "$line"
+    printf ' gives accept_client() must hold ADDR_STR_SIZE bytes, and its'
+    printf ' size must be given right (not sizeof of a pointer)'
 }
 
 check_ipv6() {
