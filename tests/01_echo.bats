@@ -43,7 +43,7 @@ start_stage_server() {
 }
 
 # lab: accept
-@test "accept: a non-blocking listener, nobody waiting: -1 and EAGAIN, nothing logged" {
+@test "accept: alone, a non-blocking listener, nobody waiting: -1 and EAGAIN, nothing logged; out of fds: -1 and EMFILE" {
     needs_our_server "it tests our net.c's accept_client() alone"
     check_accept_nonblock_quiet
 }
@@ -196,6 +196,11 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 }
 
 # lab: client
+@test "client: a server that sends more than the echo: recv_all() takes only the bytes missing" {
+    check_client_takes_one_echo
+}
+
+# lab: client
 @test "client: a line longer than all socket buffers does not deadlock" {
     skip_under shortio "tens of MiB at a few bytes a call take too long"
     start_stage_server
@@ -221,6 +226,11 @@ n bytes that came. (send() is left whole here: send_all() is the next part.)"
 # lab: client
 @test "client: socket() fails (no IPv6, ::1): its error is reported, exit 1" {
     check_client_socket_fails
+}
+
+# lab: client
+@test "client: getaddrinfo()'s list is freed, connected or refused (AddressSanitizer build)" {
+    check_client_frees_addresses_asan
 }
 
 # lab: client

@@ -70,13 +70,15 @@ echo_once() {
 # lab: echo
 @test "echo: a client that resets the connection: recv()'s error is logged" {
     check_reset_is_recv_error
-    check_client_dropped_at_error recv
+    check_client_dropped_at_error recv || return 1
+    check_error_ends_client_only recv
 }
 
 # lab: echo
 @test "echo: a client that closes before its echo is sent: send()'s error is logged" {
     check_send_error_logged
-    check_client_dropped_at_error send
+    check_client_dropped_at_error send || return 1
+    check_error_ends_client_only send
 }
 
 # lab: echo
@@ -90,6 +92,30 @@ recv() again when it fails with EINTR."
 @test "echo: a full buffer, then a reset (AddressSanitizer build): nothing written past the buffer, nothing leaked" {
     needs_our_server "it builds our net.c with AddressSanitizer"
     check_echo_memory_asan
+}
+
+# Two clients from 127.0.0.1, one after the other: the log names each
+# by its whole address, "[::ffff:127.0.0.1]:PORT" (24 bytes at most),
+# as accept_client() writes it into the buffer main() gives it.
+# lab: accept_loop
+@test "accept loop: each client is logged by its whole address" {
+    local i line
+    for i in 1 2; do
+        tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+        echo_once "$TCP_FD" "client $i"
+        tcp_close "$TCP_FD"
+        wait_until 5 log_reaches "$i" ' disconnected$' ||
+            fail "client $i left, and the server logged no" \
+                "'PEER disconnected'$(stub_note)" || return 1
+    done
+    while IFS= read -r line; do
+        [[ "$line" =~ ^(\[::ffff:127\.0\.0\.1\]|127\.0\.0\.1):[0-9]+\ (dis)?connected$ ]] ||
+            fail "the log names a client '${line% *}', not its whole" \
+                "address ('[::ffff:127.0.0.1]:PORT'): the buffer main()" \
+                "gives accept_client() is too small, or its size is wrong" \
+                "(sizeof of a pointer is 8). Give it char" \
+                "peer[ADDR_STR_SIZE] and sizeof peer." || return 1
+    done < <(grep -E ' (dis)?connected$' "$SERVER_LOG")
 }
 
 # lab: accept_loop

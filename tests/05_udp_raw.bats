@@ -357,8 +357,15 @@ line_of() {
     start_stage_server
     local port=$SERVER_PORT
     stop_process "$SERVER_PID"
+    # strace counts the receives: each wait sleeps in a few, not
+    # thousands (where strace can trace).
+    local tracer=() calls
+    if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null &&
+        [ "${CHECK_VARIANT:-}" != valgrind ]; then
+        tracer=(strace -qq -e trace=recvmsg,recvfrom,recv -o "$BATS_TEST_TMPDIR/trace")
+    fi
     # 3 tries of 0.2 s: 5 s is plenty, unless the client waits for ever.
-    run --separate-stderr with_timeout 5 "${_client_wrapper[@]}" \
+    run --separate-stderr with_timeout 5 "${tracer[@]}" "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -t 0.2 -r 2 127.0.0.1 "$port" <<<"anyone there?"
     [ "$status" -ne 124 ] ||
         fail "no server, and the client still waited after 5 s: no echo" \
@@ -376,7 +383,15 @@ line_of() {
         fail "$stderr"
     [[ "$stderr" == *"datagram 1 lost: no echo after 3 tries"* ]] || fail "$stderr"
     [[ "$stderr" == *"1 datagram, 0 echoed, 1 lost, 0 failed, 2 resent"* ]] ||
-        fail "$stderr"
+        fail "$stderr" || return 1
+    ((${#tracer[@]})) || return 0
+    calls=$(grep -c 'recv' "$BATS_TEST_TMPDIR/trace")
+    ((calls <= 12)) ||
+        fail "3 waits of 0.2 s for an echo that never came took $calls" \
+            "receives (strace): the client spun at full CPU instead of" \
+            "sleeping in recvmsg(). Each receive must wait for the time" \
+            "left: is it rounded to whole seconds ((int)left: 0 for 0.2 s," \
+            "which set_receive_timeout() makes 1 microsecond)?"
 }
 
 # The server is stopped (SIGSTOP) while the client sends datagram 1, so
@@ -961,8 +976,10 @@ check_three_replies() {
 #   4  another identifier: another ping's reply;
 #   5  type 13 (a timestamp request), not an echo reply, though with our
 #      identifier, sequence number and data;
-#   6  two 16-bit words of its data swapped: changed, with a checksum
-#      that is still right (the sum does not depend on the order);
+#   6  the last two 16-bit words of its data swapped (data bytes 52-55):
+#      changed, with a checksum that is still right (the sum does not
+#      depend on the order); the last, so that a comparison of only the
+#      first bytes (sizeof a pointer, say) misses it;
 #   7  from 127.0.0.2: another host's reply;
 #   8  cut to its 8-byte header, none of its 56 data bytes: the IP
 #      length set to 28 as it leaves, so the receiving kernel trims it,
@@ -995,7 +1012,7 @@ check_three_replies() {
                 icmp type echo-reply icmp sequence 4 icmp id 0 icmp id set 1 accept
                 icmp type echo-reply icmp sequence 4 icmp id set 0
                 icmp type echo-reply icmp sequence 5 icmp type set 13
-                icmp type echo-reply icmp sequence 6 @th,64,32 set 0x292a2728
+                icmp type echo-reply icmp sequence 6 @th,480,32 set 0x5d5e5b5c
                 icmp type echo-reply icmp sequence 7 ip saddr set 127.0.0.2
             }
             chain output {
@@ -1038,11 +1055,12 @@ check_three_replies() {
             "output: $output"
     [[ "$output" == *"icmp_seq=6: the data came back changed, reply ignored"* ]] &&
         [[ "$output" != *"icmp_seq=6 ttl="* ]] ||
-        fail "reply 6 came with two words of its data swapped (its" \
-            "checksum still right: the sum ignores their order), and" \
+        fail "reply 6 came with the last two words of its data swapped" \
+            "(its checksum still right: the sum ignores their order), and" \
             "ping did not say 'icmp_seq=6: the data came back changed," \
             "reply ignored': is_our_reply() must compare the data with" \
-            "what fill_data() writes for seq. The output: $output"
+            "what fill_data() writes for seq, all DATA_SIZE bytes (not" \
+            "sizeof a pointer, nor the first few). The output: $output"
     [[ "$output" == *"no reply to icmp_seq=7 within 0.5 s"* ]] ||
         fail "reply 7 came from 127.0.0.2, and ping counted it as" \
             "127.0.0.1's: is_our_reply() must skip a reply that is not" \

@@ -139,7 +139,18 @@ check_ipv4() {
     foreign_server ||
         grep -Eq '(^|:)127\.0\.0\.1\]?:[0-9]+ connected' "$SERVER_LOG" ||
         fail "server log shows no IPv4 client (no 'ADDRESS:PORT connected'" \
-            "line with 127.0.0.1)"
+            "line with 127.0.0.1)$(_cut_address_note)"
+}
+
+# _cut_address_note: when the log's first "... connected" line names no
+# whole address, a note that the peer buffer may be too small.
+_cut_address_note() {
+    local line
+    line=$(grep -m 1 ' connected$' "$SERVER_LOG" 2>/dev/null) || return 0
+    [[ "$line" =~ \]:[0-9]+\ connected$|^[0-9.]+:[0-9]+\ connected$ ]] && return 0
+    printf "; it logged '%s': an address cut short? The buffer main()" "$line"
+    printf ' gives accept_client() must hold ADDR_STR_SIZE bytes, and its'
+    printf ' size must be given right (not sizeof of a pointer)'
 }
 
 # (A foreign server may listen on IPv4 alone: then this skips. ss
@@ -452,6 +463,40 @@ _same_echo() { # WHAT HINT
     cmp -s "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" ||
         fail "with short reads and writes, $1 has $got of $want bytes" \
             "(or they differ)." "$2"
+}
+
+# check_client_takes_one_echo: a server that sends back every byte
+# twice (tests/net_harness.c echo_twice), so that more than one echo
+# waits; the client's reads cut to 1-3 bytes (the shim). Two lines of
+# 64 bytes: each recv_all() must take exactly 64 bytes, so the client
+# prints line 1 twice (its echo, then its copy, taken as line 2's).
+# A recv_all() that asks recv() for `len` bytes at every turn, not for
+# the `len - got` still missing, takes bytes of the next echo, and on a
+# full 16 KiB chunk writes past its buffer.
+check_client_takes_one_echo() {
+    _need_shortio
+    build_harness ||
+        fail "tests/net_harness.c did not build with net.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")" || return 1
+    start_server "$HARNESS" echo_twice
+    local one two
+    one=$(printf '%063d' 1)
+    two=$(printf '%063d' 2)
+    printf '%s\n%s\n' "$one" "$two" >"$BATS_TEST_TMPDIR/lines"
+    printf '%s\n%s\n' "$one" "$one" >"$BATS_TEST_TMPDIR/in"
+    local _client_wrapper=(env LD_PRELOAD="$SHORTIO_LIB" SHORTIO_WRITES=0)
+    run_client 127.0.0.1 "$SERVER_PORT" <"$BATS_TEST_TMPDIR/lines" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || true
+    cmp -s "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" ||
+        fail "a server that sends more than the echo (each byte twice)," \
+            "reads cut short: the client, given two lines of 64 bytes," \
+            "must print line 1 twice (64 bytes per recv_all(), the copy" \
+            "taken for line 2's echo); it printed" \
+            "$(wc -c <"$BATS_TEST_TMPDIR/out") bytes that differ. Does" \
+            "recv_all() ask recv() for len bytes at every turn, not for the" \
+            "len - got still missing? Then it takes bytes that are not this" \
+            "echo's, and with a 16 KiB line writes past its buffer." \
+            "client's stderr: $(head -c 200 "$BATS_TEST_TMPDIR/err")"
 }
 
 # The client, mid-session, loses its server: it says so and exits 1.
@@ -806,6 +851,21 @@ _gone_or_asleep() {
     is_gone "$SERVER_PID" || _server_asleep
 }
 
+# check_error_ends_client_only KIND: after "PEER error: KIND: ...", the
+# server (stage 02's, its loop written or still the stub) either waits
+# in accept() or, with the stub, has exited 0 once serve_client()
+# returned. exit() in serve_client() ends every client's server.
+check_error_ends_client_only() {
+    wait_until 5 _gone_or_asleep || true
+    is_gone "$SERVER_PID" || return 0
+    wait_for_exit "$SERVER_PID" 1 || return 1
+    [ "$EXIT_STATUS" -eq 0 ] ||
+        fail "$1() failed for one client, and the server exited" \
+            "$EXIT_STATUS: serve_client() must log the error and return" \
+            "(the client is gone; the server is not), not exit() or" \
+            "abort(). $(tail -n 2 "$SERVER_LOG")"
+}
+
 # check_returns_at_eof: after its client's end of file (recv() == 0),
 # serve_client() logs one "disconnected" and returns: the server then
 # exits (stage 01, or stage 02 with its loop still a stub) or waits,
@@ -917,7 +977,8 @@ check_accept_emfile() {
 # accept_nonblock) on a non-blocking listener nobody connects to, as
 # stage 03's poll and epoll servers call it: net.h says it returns -1
 # with errno EAGAIN and logs nothing (EAGAIN is "nobody is waiting",
-# not an error).
+# not an error). Then (accept_emfile) with a client waiting and no
+# descriptor left: -1 with errno EMFILE, which those servers read.
 check_accept_nonblock_quiet() {
     build_harness ||
         fail "tests/net_harness.c did not build with net.c:" \
@@ -938,7 +999,16 @@ check_accept_nonblock_quiet() {
             "(a non-blocking listener, nobody waiting). EAGAIN is no error" \
             "but \"nobody is waiting\": return -1 without a word. Log only" \
             "when errno is neither EAGAIN nor EWOULDBLOCK (stage 03's poll" \
-            "and epoll servers would log at every turn)."
+            "and epoll servers would log at every turn)." || return 1
+    got=$(with_timeout 10 "$HARNESS" accept_emfile 2>/dev/null |
+        grep '^accept_client: ')
+    [ "$got" = "accept_client: -1 EMFILE" ] ||
+        fail "accept_client() alone, a client waiting and no descriptor" \
+            "left for it (EMFILE): expected -1 with errno EMFILE, got" \
+            "'$got'. net.h: -1 with errno set, as accept() left it; the" \
+            "caller reads errno (stage 03's servers wait on EMFILE). Does" \
+            "something between accept() and the return change errno (errno" \
+            "= 0, another call that fails)? Save it and put it back."
 }
 
 _gone_or_flooding() {
@@ -1030,6 +1100,43 @@ check_client_closes_failed_sockets() {
             "then 127.0.0.1): exit $status, '$output'. Close the socket of" \
             "an address that failed before trying the next: each one" \
             "left open is a descriptor lost."
+}
+
+# check_client_frees_addresses_asan: the client, built with
+# AddressSanitizer, connects to the server at 127.0.0.1, then to a port
+# where nobody listens: getaddrinfo()'s list must be freed on both
+# paths (LeakSanitizer at exit). A connect_to() that walks the list
+# with `list = list->ai_next`, or returns from inside its loop, leaks.
+check_client_frees_addresses_asan() {
+    local client="$BATS_TEST_TMPDIR/client_asan" port
+    "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -O0 -g \
+        -fsanitize=address -fno-omit-frame-pointer -o "$client" \
+        "$STAGE_DIR/client.c" "$STAGE_DIR/net.c" 2>/dev/null ||
+        skip "the compiler cannot build with -fsanitize=address here"
+    start_stage_server
+    port=$SERVER_PORT
+    run with_timeout 20 env ASAN_OPTIONS=detect_leaks=1 "$client" \
+        127.0.0.1 "$port" <<<"hi"
+    [[ "$output" != *"LeakSanitizer: detected memory leaks"* ]] ||
+        fail "connected at once, the client leaked what getaddrinfo()" \
+            "returned (LeakSanitizer: '$(grep -m 1 SUMMARY <<<"$output")')." \
+            "connect_to() must reach freeaddrinfo(list) with the list's" \
+            "first entry: does its loop return from inside, or move" \
+            "\`list\` itself along (list = list->ai_next)? Walk it with a" \
+            "second pointer." || return 1
+    [ "$status" -eq 0 ] && [ "$output" = hi ] ||
+        fail "the client built with AddressSanitizer: exit $status, '$output'" ||
+        return 1
+    stop_process "$SERVER_PID"
+    run with_timeout 20 env ASAN_OPTIONS=detect_leaks=1 "$client" \
+        127.0.0.1 "$port" <<<"hi"
+    [[ "$output" != *"LeakSanitizer: detected memory leaks"* ]] ||
+        fail "no server (every address refused), the client leaked what" \
+            "getaddrinfo() returned (LeakSanitizer:" \
+            "'$(grep -m 1 SUMMARY <<<"$output")'). connect_to() must reach" \
+            "freeaddrinfo(list) with the list's first entry: does its loop" \
+            "move \`list\` itself along (list = list->ai_next), so that it" \
+            "is NULL at the end? Walk it with a second pointer."
 }
 
 # check_accept_loop_leaks_asan: the stage's whole server, built with

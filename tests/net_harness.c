@@ -25,10 +25,24 @@
  *       (stage 03's poll and epoll servers call it so): prints
  *       "accept_client: RESULT ERRNO-NAME" on stdout; net.h's contract
  *       is -1 with EAGAIN, and nothing on stderr.
+ *   net_harness accept_emfile
+ *       accept_client() with a client waiting and no descriptor left for
+ *       it (RLIMIT_NOFILE lowered): prints "accept_client: RESULT
+ *       ERRNO-NAME" on stdout; net.h's contract is -1 with errno set
+ *       (EMFILE here), which stage 03's servers read to decide whether
+ *       to wait (is_temporary_accept_error()).
+ *   net_harness echo_twice
+ *       a server of one client that sends back every byte it receives
+ *       twice: more than the client asked for. open_listener(0), then
+ *       accept(), recv() and send() of its own: only the client is
+ *       tested, whose recv_all() must take exactly one echo's bytes.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,6 +60,8 @@ static int run_send_all(void);
 static int run_serve_one(void);
 static int run_accept_nonblock(void);
 static int run_send_all_closed(void);
+static int run_accept_emfile(void);
+static int run_echo_twice(void);
 
 int
 main(int argc, char *argv[])
@@ -58,8 +74,12 @@ main(int argc, char *argv[])
         return run_accept_nonblock();
     if (argc == 2 && strcmp(argv[1], "send_all_closed") == 0)
         return run_send_all_closed();
+    if (argc == 2 && strcmp(argv[1], "accept_emfile") == 0)
+        return run_accept_emfile();
+    if (argc == 2 && strcmp(argv[1], "echo_twice") == 0)
+        return run_echo_twice();
     fprintf(stderr, "usage: net_harness send_all|send_all_closed|serve_one|"
-                    "accept_nonblock\n");
+                    "accept_nonblock|accept_emfile|echo_twice\n");
     return 2;
 }
 
@@ -181,6 +201,97 @@ run_accept_nonblock(void)
            again    ? "EAGAIN"
            : fd < 0 ? strerror(saved_errno)
                     : "-");
+    close(listen_fd);
+    return 0;
+}
+
+static int
+run_accept_emfile(void)
+{
+    open_standard_fds();
+    int listen_fd = open_listener("0");
+    if (listen_fd < 0)
+        return 1;
+    struct sockaddr_storage addr;
+    socklen_t addr_len = sizeof addr;
+    if (getsockname(listen_fd, (struct sockaddr *)&addr, &addr_len) < 0) {
+        perror("net_harness: getsockname");
+        return 2;
+    }
+    /* The listener is on the wildcard address: connect to loopback. */
+    if (addr.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&addr)->sin6_addr = in6addr_loopback;
+    else
+        ((struct sockaddr_in *)&addr)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int client = socket(addr.ss_family, SOCK_STREAM, 0);
+    if (client < 0 || connect(client, (struct sockaddr *)&addr, addr_len) < 0) {
+        perror("net_harness: connect");
+        return 2;
+    }
+    /* The connection waits in the queue; no descriptor is left for it. */
+    int highest = listen_fd > client ? listen_fd : client;
+    struct rlimit lim = {(rlim_t)highest + 1, (rlim_t)highest + 1};
+    if (setrlimit(RLIMIT_NOFILE, &lim) < 0) {
+        perror("net_harness: setrlimit");
+        return 2;
+    }
+    char peer[ADDR_STR_SIZE];
+    int fd = accept_client(listen_fd, peer, sizeof peer);
+    int saved_errno = errno;
+    printf("accept_client: %d %s\n", fd,
+           fd >= 0                 ? "-"
+           : saved_errno == EMFILE ? "EMFILE"
+           : saved_errno == 0      ? "errno-0"
+                                   : strerror(saved_errno));
+    close(client);
+    close(listen_fd);
+    return 0;
+}
+
+/* Send all `len` bytes with send() alone (not the stage's send_all()). */
+static int
+send_whole(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int
+run_echo_twice(void)
+{
+    open_standard_fds();
+    ignore_sigpipe();
+    int listen_fd = open_listener("0");
+    if (listen_fd < 0)
+        return 1;
+    int fd;
+    do
+        fd = accept(listen_fd, NULL, NULL);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        perror("net_harness: accept");
+        return 1;
+    }
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (send_whole(fd, buf, (size_t)n) < 0 ||
+            send_whole(fd, buf, (size_t)n) < 0)
+            break;
+    }
+    close(fd);
     close(listen_fd);
     return 0;
 }
