@@ -99,6 +99,7 @@ recv() again when it fails with EINTR."
 # as accept_client() writes it into the buffer main() gives it.
 # lab: accept_loop
 @test "accept loop: each client is logged by its whole address" {
+    needs_our_server "it reads our server's log lines"
     local i line
     for i in 1 2; do
         tcp_open 127.0.0.1 "$SERVER_PORT" || return 1

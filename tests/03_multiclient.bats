@@ -736,7 +736,7 @@ check_one_sigchld_for_five() {
         fds+=("$TCP_FD")
         echo_once "$TCP_FD" "stopped $i"
     done
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     for i in "${fds[@]}"; do
         tcp_close "$i"
     done

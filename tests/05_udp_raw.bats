@@ -403,7 +403,7 @@ line_of() {
 @test "a late echo of an earlier datagram is not taken for the current one" {
     start_stage_server
     lines 2 >"$BATS_TEST_TMPDIR/in"
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     with_timeout 20 "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -t 1 -r 1 127.0.0.1 "$SERVER_PORT" \
         <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
@@ -476,7 +476,7 @@ client_err() {
 # lab: udp
 @test "a datagram from anyone but the server is not taken for the echo" {
     start_stage_server
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     start_waiting_client -t 5 -r 0 127.0.0.1 "$SERVER_PORT"
     udp_open 127.0.0.1 "$CLIENT_PORT"
     printf 'datagram 1\n' >&"$UDP_FD"
@@ -496,7 +496,7 @@ client_err() {
     fi
     # Stopped and continued (as Ctrl-Z and fg do), the client's
     # recvmsg() returns EINTR: that is no failure.
-    kill -STOP "$CLIENT_PID"
+    stop_now "$CLIENT_PID"
     client_stopped() {
         [ "$(proc_state "$CLIENT_PID")" = T ]
     }
@@ -523,7 +523,7 @@ client_err() {
 # lab: udp
 @test "the timeout is for the whole wait: stray datagrams do not prolong it" {
     start_stage_server
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     local started=$EPOCHREALTIME elapsed_ms i
     start_waiting_client -t 1 -r 0 127.0.0.1 "$SERVER_PORT"
     udp_open 127.0.0.1 "$CLIENT_PORT"
@@ -575,7 +575,7 @@ _skipped_reaches() {
 @test "from the server, only exactly the bytes sent are the echo: not fewer, not more, not others" {
     new_netns
     start_netns_server
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     start_waiting_client -t 10 -r 0 -b 12 127.0.0.1 "$SERVER_PORT"
     netns_nft "
         table inet sockstep {
@@ -610,7 +610,7 @@ _skipped_reaches() {
                 "('ignoring N bytes that are not its echo') and waits on." \
                 "stdout: '$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
     done
-    kill -STOP "$CLIENT_PID"
+    stop_now "$CLIENT_PID"
     client_stopped() {
         [ "$(proc_state "$CLIENT_PID")" = T ]
     }
@@ -640,7 +640,7 @@ _skipped_reaches() {
             "within the same deadline (-t 10 here). stdout:" \
             "'$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)"
 
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     start_waiting_client -t 10 -r 0 -b 11 127.0.0.1 "$SERVER_PORT"
     "${IN_NETNS[@]}" nft add rule inet sockstep input udp dport "$CLIENT_PORT" \
         udp sport != "$SERVER_PORT" udp sport set "$SERVER_PORT"
@@ -1331,7 +1331,7 @@ netns_has_ipv6() {
     start_stage_server
     # The retry, as it happens: the server is stopped while the client
     # waits, so the client resends; then the server receives both.
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     with_timeout 20 "${_client_wrapper[@]}" \
         "$STAGE_DIR/client" -t 1 -r 1 127.0.0.1 "$SERVER_PORT" \
         <<<"pay 10" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- 4>&- &

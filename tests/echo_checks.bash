@@ -384,7 +384,7 @@ kill_client_mid_message() {
 # echo then draws a reset, and the next send() meets EPIPE.
 provoke_epipe() {
     random_file "$BATS_TEST_TMPDIR/chunk" $((32 * 1024))
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     tcp_open 127.0.0.1 "$SERVER_PORT"
     cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
     tcp_close "$TCP_FD"
@@ -539,7 +539,7 @@ check_client_reports_reset() {
     exec {writer}>"$fifo"
     wait_until 5 connected_reaches 1 ||
         fail "the client did not connect" || return 1
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     printf 'one\n' >&"$writer"
     # Wait until 'one' waits, unread, in the server's socket.
     wait_until 10 _server_has_unread ||
@@ -763,7 +763,7 @@ check_echo_memory_asan() {
     start_server "$HARNESS" serve_one
     local byte
     random_file "$BATS_TEST_TMPDIR/chunk" $((32 * 1024))
-    kill -STOP "$SERVER_PID"
+    stop_now "$SERVER_PID"
     tcp_open 127.0.0.1 "$SERVER_PORT"
     cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
     kill -CONT "$SERVER_PID"

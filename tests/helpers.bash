@@ -434,6 +434,18 @@ proc_state() {
     echo "${stat%% *}"
 }
 
+# stop_now PID: stop the process (SIGSTOP) and wait until it has. kill
+# only asks: a busy machine may run the process a little longer, and a
+# recv() it is in may still take bytes that arrive meanwhile.
+stop_now() {
+    kill -STOP "$1" || return 1
+    wait_until 5 is_stopped "$1"
+}
+
+is_stopped() {
+    [ "$(proc_state "$1")" = T ]
+}
+
 is_gone() {
     ! is_running "$1"
 }
