@@ -229,6 +229,22 @@ check_kept_echo_reset_logged() {
             "its connection, and the server logged no 'PEER error: send:'" \
             "line. When sending what was kept fails, log it, then drop the" \
             "client" || return 1
+    wait_until 5 server_is_idle ||
+        fail "after that failed send, the server keeps working (last" \
+            "$IDLE_TICKS ticks in 0.5 s): is the client dropped" \
+            "(drop_client()) once its send fails? poll() reports a broken" \
+            "connection again and again while it is watched" || return 1
+    # A reset while the server waits to read: its recv() fails.
+    before=$(log_count ' error: (recv|send): ')
+    reset_connection
+    wait_until 5 log_reaches $((before + 1)) ' error: (recv|send): ' ||
+        fail "a client reset its connection, and the server logged no" \
+            "'PEER error: recv: ...' line: log a failed recv(), then drop" \
+            "the client" || return 1
+    wait_until 5 server_is_idle ||
+        fail "after a reset the server keeps working (last $IDLE_TICKS" \
+            "ticks in 0.5 s): is the client dropped when its recv() fails?" ||
+        return 1
     tcp_open 127.0.0.1 "$SERVER_PORT" && echo_once "$TCP_FD" "next client" ||
         fail "after that reset the server no longer echoes"
 }
@@ -239,14 +255,17 @@ check_kept_echo_reset_logged() {
 # (On loopback alone the rest almost always goes whole: POLLOUT comes
 # when a third of a socket buffer of megabytes is free.) A client sends
 # 4 MiB and reads nothing until the server has gone quiet; then it reads
-# everything. It must get back exactly what it sent, and the server
-# must have freed the kept bytes once sent: hundreds come and go.
+# everything. Every third recv() or send() fails with EAGAIN besides, as
+# when a buffer is full, or a "ready" came to nothing: "try later", not
+# an error, and no byte was moved. The client must get back exactly
+# what it sent, and the server must have freed the kept bytes once
+# sent: hundreds come and go.
 check_late_reader_short_sends() {
     local size=$((4 * 1024 * 1024)) writer rss_before rss_after
     local dir=$BATS_TEST_TMPDIR
     _need_shortio
     local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB"
-        SHORTIO_MAX_BYTES=16384)
+        SHORTIO_MAX_BYTES=16384 SHORTIO_EAGAIN_EVERY=3)
     start_server "$STAGE_DIR/$SERVER_NAME" 0
     random_file "$dir/in" "$size"
     rss_before=$(proc_status "$SERVER_PID" VmRSS)

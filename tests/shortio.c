@@ -31,6 +31,13 @@
  *     SHORTIO_WRITES       0: leave every write untouched, cut reads
  *                          only (default 1: both), to test a reader
  *                          alone
+ *     SHORTIO_EAGAIN_EVERY every Nth call on a non-blocking socket
+ *                          fails with EAGAIN, as it does when the
+ *                          buffer is full, or when poll() said "ready"
+ *                          and nothing came after all (default 0:
+ *                          never; the program must then simply wait
+ *                          for the next "ready": only a level-triggered
+ *                          poll() or epoll() says it again)
  */
 #define _GNU_SOURCE /* RTLD_NEXT, from dlfcn.h */
 #include <sys/types.h>
@@ -92,6 +99,7 @@ static ssize_t (*real_sendfile64)(int, int, off64_t *, size_t);
 
 static unsigned max_bytes = DEFAULT_MAX_BYTES;
 static unsigned eintr_every = DEFAULT_EINTR_EVERY;
+static unsigned eagain_every;
 static uint32_t seed = 1;
 static unsigned cut_writes = 1;
 
@@ -149,6 +157,7 @@ shortio_init(void)
     if (max_bytes == 0)
         max_bytes = 1;
     eintr_every = env_number("SHORTIO_EINTR_EVERY", DEFAULT_EINTR_EVERY);
+    eagain_every = env_number("SHORTIO_EAGAIN_EVERY", 0);
     seed = env_number("SHORTIO_SEED", 1);
     cut_writes = env_number("SHORTIO_WRITES", 1);
 }
@@ -189,7 +198,7 @@ no_nagle(int fd)
  * calls, so that threads do not share (and race on) any state. A
  * thread's sequence starts from the seed and the thread's number. */
 static _Thread_local uint32_t random_state; /* 0: not started yet */
-static _Thread_local unsigned call_count;
+static _Thread_local unsigned call_count, eagain_count;
 static atomic_uint threads_started;
 
 /* xorshift32: a tiny pseudo-random generator, plenty for chunk sizes. */
@@ -215,20 +224,28 @@ chunk(size_t len)
     return len < most ? len : most;
 }
 
-/* Should this call fail with EINTR instead? Only a call that could
- * block can be interrupted by a signal: not one on a non-blocking
- * socket, nor one with MSG_DONTWAIT. */
+/* Should this call fail instead? With EINTR, only a call that could
+ * block (a signal interrupts a wait): not one on a non-blocking socket,
+ * nor one with MSG_DONTWAIT. Those may fail with EAGAIN instead, when
+ * SHORTIO_EAGAIN_EVERY asks for it. */
 static int
 interrupt_now(int fd, int flags)
 {
-    if (eintr_every == 0 || ++call_count % eintr_every != 0)
-        return 0;
-    if (flags & MSG_DONTWAIT)
+    if (eintr_every == 0 && eagain_every == 0)
         return 0;
     int saved_errno = errno;
     int fd_flags = fcntl(fd, F_GETFL);
     errno = saved_errno;
-    if (fd_flags < 0 || (fd_flags & O_NONBLOCK))
+    int nonblocking = (flags & MSG_DONTWAIT) ||
+                      (fd_flags >= 0 && (fd_flags & O_NONBLOCK));
+    if (nonblocking) {
+        if (eagain_every == 0 || ++eagain_count % eagain_every != 0)
+            return 0;
+        errno = EAGAIN;
+        return 1;
+    }
+    if (eintr_every == 0 || fd_flags < 0 ||
+        ++call_count % eintr_every != 0)
         return 0;
     errno = EINTR;
     return 1;
