@@ -913,6 +913,26 @@ check_survives_epipe() {
     is_running "$SERVER_PID" || fail "the server died (SIGPIPE?)"
     check_client_echoes_lines 127.0.0.1
 }
+
+# ends_logged_once: each client's end (disconnected, or an error) is
+# logged once. A server that keeps watching a client after a failed
+# send() meets the broken connection again at its next recv(), and logs
+# a second end for it.
+ends_logged_once() {
+    local twice
+    twice=$(awk '$2 == "disconnected" || $2 == "error:" { n[$1]++ }
+        END { for (p in n) if (n[p] > 1) print p " (" n[p] " times)" }' \
+        "$SERVER_LOG")
+    [ -z "$twice" ] || fail "the end of one client was logged more than" \
+        "once: $twice. Once its send() has failed, drop the client" \
+        "(drop_client()): watched still, it fails again at the next recv()"
+}
+
+check_epipe_logged_once() {
+    provoke_epipe
+    sleep 0.3 # a second line, if any, comes at once
+    ends_logged_once
+}
 check_std_fds_closed() {
     check_server_std_fds_closed
     stop_process "$SERVER_PID"
@@ -1105,6 +1125,7 @@ check_accept_error() {
 @test "poll: resets (one while its echo is kept), killed clients and EPIPE do not stop it" {
     on server_poll check_resets_do_not_stop_server
     on server_poll check_survives_epipe
+    on server_poll check_epipe_logged_once
     on server_poll check_kept_echo_reset_logged
 }
 
