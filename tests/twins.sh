@@ -50,7 +50,8 @@ labs/README.md
 slides/00_overview.md
 slides/01_echo.md
 slides/02_persistent_server.md
-slides/03_multiclient.md"
+slides/03_multiclient.md
+slides/04_ftp.md"
 
 # Every LAB.md a hand-out carries needs one too.
 lab_files() {
