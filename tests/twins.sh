@@ -51,7 +51,8 @@ slides/00_overview.md
 slides/01_echo.md
 slides/02_persistent_server.md
 slides/03_multiclient.md
-slides/04_ftp.md"
+slides/04_ftp.md
+slides/05_udp_raw.md"
 
 # Every LAB.md a hand-out carries needs one too.
 lab_files() {
