@@ -23,8 +23,9 @@
 #include "proto.h"
 #include "session.h"
 
-#define LINGER_S 5 /* seconds to read what an upload still sends after an
-                      error reply, before the connection is closed */
+/* Seconds to read what an upload still sends after an error reply,
+ * before the connection is closed (discard_rest()). */
+#define LINGER_S 5
 
 /*** get ***/
 

@@ -236,16 +236,15 @@ interrupt_now(int fd, int flags)
     int saved_errno = errno;
     int fd_flags = fcntl(fd, F_GETFL);
     errno = saved_errno;
-    int nonblocking = (flags & MSG_DONTWAIT) ||
-                      (fd_flags >= 0 && (fd_flags & O_NONBLOCK));
+    int nonblocking =
+        (flags & MSG_DONTWAIT) || (fd_flags >= 0 && (fd_flags & O_NONBLOCK));
     if (nonblocking) {
         if (eagain_every == 0 || ++eagain_count % eagain_every != 0)
             return 0;
         errno = EAGAIN;
         return 1;
     }
-    if (eintr_every == 0 || fd_flags < 0 ||
-        ++call_count % eintr_every != 0)
+    if (eintr_every == 0 || fd_flags < 0 || ++call_count % eintr_every != 0)
         return 0;
     errno = EINTR;
     return 1;
