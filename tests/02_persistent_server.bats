@@ -50,6 +50,29 @@ echo_once() {
     is_running "$SERVER_PID" || fail "the server has exited"
 }
 
+# lab: accept_loop
+@test "lesson: 5000 clients in a row are all served: the accept loop has no bound" {
+    # A loop of 1000 (or 1024, or 4096) turns looks endless in a test of
+    # twenty clients. Through bash's /dev/tcp, 5000 take well under a
+    # second on loopback, in a bash of their own (bats traces every
+    # command it runs itself, which is slower).
+    run bash -c '
+        for ((i = 1; i <= 5000; i++)); do
+            { exec {fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null ||
+                { echo "client $i could not connect"; exit 1; }
+            printf "client %d\n" "$i" >&"$fd"
+            read -r -t "$2" line <&"$fd" || { echo "client $i got no echo"; exit 1; }
+            [ "$line" = "client $i" ] ||
+                { echo "client $i: sent \"client $i\", got \"$line\""; exit 1; }
+            exec {fd}>&-
+        done' - "$SERVER_PORT" "$(scaled 5)"
+    ((status == 0)) ||
+        fail "$output: the server served fewer than 5000 clients, then" \
+            "stopped. Its accept loop must have no bound: for (;;), not a" \
+            "count of turns."
+    is_running "$SERVER_PID" || fail "the server has exited after 5000 clients"
+}
+
 # lab: echo
 @test "echo: a client that closes is logged 'disconnected'" {
     check_disconnect_logged
