@@ -1081,6 +1081,37 @@ check_three_replies() {
         fail "$output"
 }
 
+# A reply longer than the request: no nftables rule can add bytes, so
+# the kernel of the namespace is told to answer no ping, and
+# tests/icmp_replier answers instead, reply 2 with 8 bytes more.
+# lab: reply
+@test "ping checks each reply: one 8 bytes longer than its request is not counted" {
+    new_netns
+    local replier=$TOP/tests/icmp_replier pid
+    [ -x "$replier" ] || fail "$replier is not built: run make test"
+    "${IN_NETNS[@]}" sh -c 'echo 1 >/proc/sys/net/ipv4/icmp_echo_ignore_all' ||
+        skip "cannot stop the namespace's kernel from answering pings"
+    coproc replier { "${IN_NETNS[@]}" "$replier" 2 8 3 2>&1 3>&- 4>&-; }
+    pid=$replier_PID
+    _test_pids+=("$pid")
+    local ready
+    read -r -t "$(scaled 5)" ready <&"${replier[0]}" && [ "$ready" = ready ] ||
+        fail "tests/icmp_replier did not start: '$ready'"
+    run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
+        "$STAGE_DIR/ping" -4 -c 3 -i 0.1 -W 0.5 127.0.0.1
+    [[ "$output" == *"icmp_seq=1 ttl="* && "$output" == *"icmp_seq=3 ttl="* ]] ||
+        fail "replies 1 and 3, exactly as the requests, were not counted:" \
+            "$output"
+    [[ "$output" == *"icmp_seq=2: the data came back changed, reply ignored"* ]] &&
+        [[ "$output" != *"icmp_seq=2 ttl="* ]] ||
+        fail "reply 2 came with its 56 data bytes and 8 more (its checksum" \
+            "right), and ping did not say 'icmp_seq=2: the data came back" \
+            "changed, reply ignored': the reply must be exactly as long as" \
+            "the request, len == sizeof header + DATA_SIZE (len >= ... takes" \
+            "a longer one). The output: $output"
+    [ "$status" -eq 1 ] || fail "exit $status (2 of 3 replies): $output"
+}
+
 # lab: reply
 @test "ping counts what is lost: every 3rd request dropped, 33% loss, exit 1" {
     new_netns

@@ -7,7 +7,7 @@
 PRELOAD_TOOLS := $(patsubst %.c,%.so,$(wildcard tests/shortio.c \
 	tests/acceptfail.c tests/ipv4only.c tests/lockgate.c tests/failonce.c))
 PROGRAM_TOOLS := $(patsubst %.c,%,$(wildcard tests/naive_echo_client.c \
-	tests/swapper.c))
+	tests/swapper.c tests/icmp_replier.c))
 TEST_TOOLS := $(PRELOAD_TOOLS) $(PROGRAM_TOOLS)
 
 TOOL_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
