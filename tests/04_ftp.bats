@@ -383,6 +383,36 @@ round_trip() {
 }
 
 # lab: framing
+@test "an upload cut off mid-data, under short reads and EINTR: logged at once as 'interrupted: connection closed'" {
+    [ -z "${CHECK_VARIANT:-}" ] ||
+        skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim"
+    needs_our_server "it reads our server's log"
+    local shim="$TOP/tests/shortio.so"
+    [ -f "$shim" ] || fail "$shim is not built: run make test"
+    start_server "$(command -v env)" LD_PRELOAD="$shim" \
+        "$STAGE_DIR/server" -d "$ROOT" 0
+    raw_open
+    send_request "put|100000|cut"
+    expect_reply "ready|0"
+    head -c 3000 /dev/zero >&"$FTP_FD"
+    tcp_close "$FTP_FD" # 3000 bytes of 100000, and the end of the stream
+    # Under the shim, an earlier recv() failed with EINTR: errno still
+    # says so when recv() returns 0 at the end.
+    wait_until 5 log_reaches 1 'upload of /cut interrupted' ||
+        fail "an upload cut off mid-data, the server under the short-I/O" \
+            "shim, was not logged as interrupted within 5 s. Does" \
+            "read_some() call recv() again when it returned 0 (the end)?" \
+            "errno may still say EINTR from an earlier call: retry only" \
+            "when recv() returned -1 (n < 0, not n <= 0)"
+    log_reaches 1 'upload of /cut interrupted: connection closed$' ||
+        fail "the cut upload was logged as '$(grep -o 'upload of /cut.*' \
+            "$SERVER_LOG")', not 'interrupted: connection closed': at" \
+            "the end of the stream recv_file_data() returns -1 with errno" \
+            "set to 0 (its contract), and errno left by an earlier call" \
+            "(EINTR here) is not the reason"
+}
+
+# lab: framing
 @test "an upload cut off mid-data: no file under the final name, hidden, then resumed" {
     start_ftp_server
     random_file "$HERE/data" $((1024 * 1024))
@@ -1161,6 +1191,22 @@ client_after_timeout() {
             "(server_spoke_first() in client.c, before each command): $output"
     [[ "$output" != *"error: no request"* ]] ||
         fail "the server's timeout was printed as pwd's own error: $output"
+}
+
+# lab: framing
+@test "one byte of a request line, then silence: closed after -t as a line too slow, not as an idle session" {
+    start_server "$STAGE_DIR/server" -d "$ROOT" -t 1 0
+    local line
+    raw_open
+    printf g >&"$FTP_FD"
+    IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
+        fail "one byte of a request line came, then nothing, and the" \
+            "server still holds the session after $(scaled 5) s"
+    [ "$line" = "error|timeout|a request line must arrive within 1 second of its first byte; closing" ] ||
+        fail "one byte of a request line came, then nothing, and the" \
+            "server answered '$line'. From a line's first byte, read_line()" \
+            "waits for the rest at most -t (wait_for_rest() as soon as" \
+            "len > 0, not from the second byte), then returns LINE_TOO_SLOW"
 }
 
 # --- the programs --------------------------------------------------------
