@@ -286,11 +286,17 @@ awk -F '\t' '
             name = $6
             print "      first failure: " name
             say($5)
-            # bats -f takes a regular expression: the name up to its
-            # first character that would mean something else there.
-            match(name, /^[^][()*+?.^$|\\{}'"'"'"]*/)
-            prefix = substr(name, 1, RLENGTH)
-            sub(/ +$/, "", prefix)
+            # bats -f takes a regular expression, and TEST='...' is
+            # quoted for the shell: the longest stretch of the name
+            # with no character that would mean something else there
+            # (a name may begin with one: "'..' drops ...").
+            k = split(name, pieces, /[][()*+?.^$|\\{}'"'"'"]/)
+            prefix = ""
+            for (i = 1; i <= k; i++) {
+                piece = pieces[i]
+                gsub(/^ +| +$/, "", piece)
+                if (length(piece) > length(prefix)) prefix = piece
+            }
             printf "      (all it printed: make test TEST='"'"'%s'"'"')\n", prefix
         }
         passed += $2; total += $3; skipped += $4

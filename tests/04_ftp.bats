@@ -1130,7 +1130,9 @@ part1_files() {
     make -s -C "$dir" clean
     local -a files
     mapfile -t files < <(part1_files "$dir") # before the build: make -n
-    run make -C "$dir" part1 WERROR=1
+    # (Warnings as errors only where the run asks for them, as CI does:
+    # in a hand-out, a warning in the student's code costs no mark here.)
+    run make -C "$dir" part1
     [ "$status" -eq 0 ] || fail "make part1: $output"
     for f in server_users.c session_users.c users.c quota.c client_login.c \
         client_tree.c password.c; do
