@@ -16,8 +16,9 @@ one part), each
 mutant of the part's regions is built in a copy of the tree
 (build/check/mutants/), and the part's own tests (those marked
 "# lab: PART") are run on it, one at a time, until one fails: the
-mutant is killed. A mutant that does not compile is stillborn and not
-counted. A mutant no test kills survives; one that cannot change what
+mutant is killed. A mutant that does not compile, or that the compiler
+warns about (-Wall -Wextra -Wpedantic, as every build here; WERROR=1),
+is stillborn and not counted: the compiler has caught it already. A mutant no test kills survives; one that cannot change what
 the program does is listed in check/mutants/equivalent, with why, and
 is not counted either.
 
@@ -282,7 +283,8 @@ def killer(lab, path, original_text, mutated_line, index, tests):
     with open(target, "w") as f:
         f.write("\n".join(code))
     try:
-        if run(["make", "-s", "-C", os.path.join(TREE, lab)], 300) != 0:
+        if run(["make", "-s", "-C", os.path.join(TREE, lab), "WERROR=1"],
+               300) != 0:
             return ""
         for bats_file, name in tests:
             status = run(["bats", "-f", "^" + re.escape(name) + "$",
