@@ -357,6 +357,25 @@ round_trip() {
     fi
 }
 
+# send_quietly FORMAT [ARG...]: printf them to the server in one write,
+# like raw_send; but a server that has closed already does not fail the
+# test here: the reply that the test reads next, or its absence, says
+# what went wrong.
+send_quietly() {
+    # shellcheck disable=SC2059 # the format is the caller's
+    printf "$@" >"$BATS_TEST_TMPDIR/piece"
+    (trap '' PIPE && cat "$BATS_TEST_TMPDIR/piece") >&"$FTP_FD" \
+        2>/dev/null || true
+}
+
+# read_reply: the next line from the server into REPLY; else REPLY
+# says why none came ("(no reply ...)").
+read_reply() {
+    local status=0
+    IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" || status=$?
+    ((status == 0)) || REPLY="($(no_reply "$status"))"
+}
+
 # --- interrupted transfers and resuming ---------------------------------
 
 # lab: framing
@@ -626,6 +645,22 @@ $output"
     [ "$REPLY" = "ok|/" ]
     send_request "pwd|${field}xx" # 1025 bytes
     expect_reply "error|line-too-long|a request line is at most 1024 bytes; closing the connection"
+}
+
+# lab: framing
+@test "a NUL byte inside a request line is a control byte: the whole line is refused, not cut at the NUL" {
+    printf 'not for you\n' >"$ROOT/nul"
+    start_ftp_server
+    raw_open
+    raw_send 'get|0|nul\0byte\n'
+    read_reply
+    [ "$REPLY" = "error|bad-request|control bytes in request" ] ||
+        fail "'get|0|nul\\0byte' (a NUL inside the line), a file 'nul'" \
+            "served, got '$REPLY', not bad-request: the line was cut at" \
+            "its NUL. read_line() returns the length it counted, not" \
+            "strlen(line), which stops at the first NUL byte"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ] || fail "pwd after the NUL line: '$REPLY'"
 }
 
 # lab: framing
