@@ -664,6 +664,33 @@ $output"
 }
 
 # lab: framing
+@test "a line of 1023, 1024 or 1025 bytes whose '\\n' comes a moment after the rest is answered as if it came whole" {
+    start_ftp_server
+    raw_open
+    local field body
+    field=$(printf '%*s' $((1023 - 4 - 1)) '' | tr ' ' x)
+    for body in "pwd|$field" "pwd|${field}x"; do # 1023 and 1024 bytes
+        send_quietly '%s' "$body"
+        sleep 0.2
+        send_quietly '\n'
+        read_reply
+        [ "$REPLY" = "error|bad-request|this command takes no arguments" ] ||
+            fail "a request line of $((${#body} + 1)) bytes, its '\\n' sent" \
+                "0.2 s after the rest, got '$REPLY'; sent whole, it is a" \
+                "request (the small print test). A line is too long only" \
+                "when a byte comes that does not fit, never before the next" \
+                "recv() has shown whether it is the '\\n'"
+    done
+    send_quietly '%s' "pwd|${field}xx" # 1025 bytes with its '\n'
+    sleep 0.2
+    send_quietly '\n'
+    read_reply
+    [ "$REPLY" = "error|line-too-long|a request line is at most 1024 bytes; closing the connection" ] ||
+        fail "a request line of 1025 bytes, its '\\n' sent 0.2 s after" \
+            "the rest: '$REPLY', not line-too-long"
+}
+
+# lab: framing
 @test "a connection closed in the middle of a request line is an error, not an end" {
     needs_our_server "it reads how our server logs each end"
     start_ftp_server
