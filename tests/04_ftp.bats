@@ -691,6 +691,31 @@ $output"
 }
 
 # lab: framing
+@test "a request line over 1024 bytes in pieces smaller than that: line-too-long all the same, and no crash" {
+    start_ftp_server
+    raw_open
+    local piece
+    piece=$(printf '%*s' 1000 '' | tr ' ' x)
+    send_quietly '%s' "pwd|${piece:4}" # 3 writes of 1000 bytes
+    sleep 0.1
+    send_quietly '%s' "$piece"
+    sleep 0.1
+    send_quietly '%s\n' "${piece:1}"
+    read_reply
+    [ "$REPLY" = "error|line-too-long|a request line is at most 1024 bytes; closing the connection" ] ||
+        fail "a request line of 3000 bytes, sent as 3 writes of 1000" \
+            "bytes 0.1 s apart, got '$REPLY', not line-too-long." \
+            "read_line() must hold the whole line to the limit, what it" \
+            "has so far and what this recv() brought (len + chunk), not" \
+            "each recv()'s bytes alone: past line[]'s end they overwrite" \
+            "the stack"
+    tcp_close "$FTP_FD"
+    server_survived "a 3000-byte line in pieces"
+    run ftp "pwd"
+    [ "$output" = "/" ] || fail "the next client, after the long line: $output"
+}
+
+# lab: framing
 @test "a connection closed in the middle of a request line is an error, not an end" {
     needs_our_server "it reads how our server logs each end"
     start_ftp_server
