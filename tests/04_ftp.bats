@@ -716,6 +716,27 @@ $output"
 }
 
 # lab: framing
+@test "each request line has a clock of its own under -t 1: a line split in two, begun 1.2 s after the first, is answered" {
+    start_server "$STAGE_DIR/server" -d "$ROOT" -t 1 0
+    raw_open
+    send_quietly 'pw'
+    sleep 0.6
+    send_quietly 'd\n'
+    expect_reply "ok|/"
+    sleep 0.6 # under -t 1 of silence; this line starts 1.2 s after the first
+    send_quietly 'pw'
+    sleep 0.2
+    send_quietly 'd\n'
+    read_reply
+    [ "$REPLY" = "ok|/" ] ||
+        fail "-t 1: two lines each sent in two pieces (0.6 s and 0.2 s" \
+            "apart), the second begun 1.2 s after the first: the second" \
+            "got '$REPLY', not 'ok|/'. Each line's clock starts at its own" \
+            "first byte: read_line()'s deadline must start at 0 on every" \
+            "call (a static one keeps the first line's, long past)"
+}
+
+# lab: framing
 @test "a connection closed in the middle of a request line is an error, not an end" {
     needs_our_server "it reads how our server logs each end"
     start_ftp_server
