@@ -376,6 +376,32 @@ read_reply() {
     ((status == 0)) || REPLY="($(no_reply "$status"))"
 }
 
+# lab: framing
+@test "a put whose file takes only part of a write (a file size limit): never ok with a short file" {
+    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
+    # The server may write files of at most 4096 bytes: write() of a
+    # 10000-byte chunk at offset 0 writes 4096 of them and returns 4096
+    # (a short write, no error); a write() past the limit kills the
+    # session (SIGXFSZ). No ok, and no file: the upload stays partial.
+    local wrapper=("${_server_wrapper[@]}") _server_wrapper=()
+    start_server "$(command -v prlimit)" --fsize=4096 --core=0 \
+        "${wrapper[@]}" "$STAGE_DIR/server" -d "$ROOT" 0
+    raw_open
+    send_request "put|10000|f"
+    expect_reply "ready|0"
+    random_file "$BATS_TEST_TMPDIR/f" 10000
+    (trap '' PIPE && cat "$BATS_TEST_TMPDIR/f") >&"$FTP_FD" 2>/dev/null ||
+        true
+    read_reply
+    [[ "$REPLY" != "ok|"* ]] && [ ! -e "$ROOT/f" ] ||
+        fail "put|10000, the server's files limited to 4096 bytes" \
+            "(prlimit --fsize), answered '$REPLY', /f has" \
+            "$(stat -c %s "$ROOT/f" 2>/dev/null) bytes. A write() took" \
+            "only part of a chunk (a short write, not an error)," \
+            "and the rest was lost: recv_file_data() must write each" \
+            "chunk whole, with write_all(), as send_all() does for send()"
+}
+
 # --- interrupted transfers and resuming ---------------------------------
 
 # lab: framing
