@@ -402,6 +402,25 @@ read_reply() {
             "chunk whole, with write_all(), as send_all() does for send()"
 }
 
+# lab: framing
+@test "an upload that stops mid-data under -t 1 is closed after about 1 s of silence, not held for ever" {
+    start_server "$STAGE_DIR/server" -d "$ROOT" -t 1 0
+    raw_open
+    send_request "put|10|y"
+    expect_reply "ready|0"
+    send_quietly '123' # 3 bytes of 10, then silence
+    local line status=0
+    IFS= read -r -t "$(scaled 3)" line <&"$FTP_FD" || status=$?
+    ((status <= 128)) ||
+        fail "put|10, 3 bytes of data, then silence, the server under" \
+            "-t 1: the session was still open after $(scaled 3) s. A recv()" \
+            "failing with EAGAIN is -t's silence (SO_RCVTIMEO), not" \
+            "'nothing yet': read_some() and recv_file_data() return -1 then," \
+            "and retry only EINTR"
+    ((status != 0)) || fail "put|10 stalled 3 bytes in: the server" \
+        "answered '$line' (PROTOCOL.md: disconnected, without a reply)"
+}
+
 # --- interrupted transfers and resuming ---------------------------------
 
 # lab: framing
