@@ -421,6 +421,31 @@ read_reply() {
         "answered '$line' (PROTOCOL.md: disconnected, without a reply)"
 }
 
+# lab: framing
+@test "a get cut off by the server: the client says 'closed by the server', not an errno left from before" {
+    needs_our_client "it reads what our client prints"
+    unshare -rm true 2>/dev/null ||
+        skip "unshare -rm (a user and mount namespace) is not allowed here"
+    local short=/sys/devices/system/cpu/online
+    [ -f "$short" ] || skip "no $short (sysfs) to serve"
+    # A sysfs file: its size says 4096 bytes, and reading gives a few.
+    # The server sends those, finds no more (EIO) and closes, mid-file.
+    local wrapper=("${_server_wrapper[@]}") _server_wrapper=()
+    start_server "$(command -v unshare)" -rm sh -c \
+        'touch "$1/cpus" && mount --bind "$2" "$1/cpus" && shift 2 &&
+        exec "$@"' sh "$ROOT" "$short" "${wrapper[@]}" \
+        "$STAGE_DIR/server" -d "$ROOT" 0
+    run ftp "get cpus"
+    [ "$status" -ne 0 ] || fail "get of a file cut short: exit 0, '$output'"
+    [[ "$output" == *"get: connection: closed by the server"* ]] ||
+        fail "a get cut off by the server (a few bytes of 4096, then the" \
+            "end of the stream): the client said '$(grep 'get: ' <<<"$output" |
+                head -n 1)', not 'get: connection: closed by the server'." \
+            "At the end of the stream recv_file_data() returns -1 with errno" \
+            "set to 0 (its contract): an errno left by an earlier call is" \
+            "not the reason"
+}
+
 # --- interrupted transfers and resuming ---------------------------------
 
 # lab: framing
