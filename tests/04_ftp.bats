@@ -446,6 +446,24 @@ read_reply() {
             "not the reason"
 }
 
+# lab: framing
+@test "recv_file_data() alone counts past 2 GiB: 2 GiB + 64 KiB from a socket pair" {
+    needs_our_server "it runs the stage's own proto.c"
+    local harness="$BATS_TEST_TMPDIR/proto_harness"
+    "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -I "$STAGE_DIR" \
+        -o "$harness" "$TOP/tests/proto_harness.c" "$STAGE_DIR/proto.c" \
+        "$STAGE_DIR/net.c" 2>"$BATS_TEST_TMPDIR/harness.err" ||
+        fail "tests/proto_harness.c did not build with proto.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")"
+    run with_timeout 20 "$harness" recv_big
+    [ "$status" -eq 0 ] ||
+        fail "recv_file_data() of 2 GiB + 64 KiB (tests/proto_harness.c" \
+            "recv_big, exit $status) printed '$output', not" \
+            "'recv_file_data: 0 2147549184 next'. The count of bytes done" \
+            "went past 2^31 - 1, the largest int: keep it in an off_t, as" \
+            "count is, or a file over 2 GiB never ends"
+}
+
 # --- interrupted transfers and resuming ---------------------------------
 
 # lab: framing
