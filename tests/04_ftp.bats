@@ -357,6 +357,113 @@ round_trip() {
     fi
 }
 
+# send_quietly FORMAT [ARG...]: printf them to the server in one write,
+# like raw_send; but a server that has closed already does not fail the
+# test here: the reply that the test reads next, or its absence, says
+# what went wrong.
+send_quietly() {
+    # shellcheck disable=SC2059 # the format is the caller's
+    printf "$@" >"$BATS_TEST_TMPDIR/piece"
+    (trap '' PIPE && cat "$BATS_TEST_TMPDIR/piece") >&"$FTP_FD" \
+        2>/dev/null || true
+}
+
+# read_reply: the next line from the server into REPLY; else REPLY
+# says why none came ("(no reply ...)").
+read_reply() {
+    local status=0
+    IFS= read -r -t "$(scaled 5)" REPLY <&"$FTP_FD" || status=$?
+    ((status == 0)) || REPLY="($(no_reply "$status"))"
+}
+
+# lab: framing
+@test "a put whose file takes only part of a write (a file size limit): never ok with a short file" {
+    command -v prlimit >/dev/null || skip "prlimit (util-linux) is not installed"
+    # The server may write files of at most 4096 bytes: write() of a
+    # 10000-byte chunk at offset 0 writes 4096 of them and returns 4096
+    # (a short write, no error); a write() past the limit kills the
+    # session (SIGXFSZ). No ok, and no file: the upload stays partial.
+    local wrapper=("${_server_wrapper[@]}") _server_wrapper=()
+    start_server "$(command -v prlimit)" --fsize=4096 --core=0 \
+        "${wrapper[@]}" "$STAGE_DIR/server" -d "$ROOT" 0
+    raw_open
+    send_request "put|10000|f"
+    expect_reply "ready|0"
+    random_file "$BATS_TEST_TMPDIR/f" 10000
+    (trap '' PIPE && cat "$BATS_TEST_TMPDIR/f") >&"$FTP_FD" 2>/dev/null ||
+        true
+    read_reply
+    [[ "$REPLY" != "ok|"* ]] && [ ! -e "$ROOT/f" ] ||
+        fail "put|10000, the server's files limited to 4096 bytes" \
+            "(prlimit --fsize), answered '$REPLY', /f has" \
+            "$(stat -c %s "$ROOT/f" 2>/dev/null) bytes. A write() took" \
+            "only part of a chunk (a short write, not an error)," \
+            "and the rest was lost: recv_file_data() must write each" \
+            "chunk whole, with write_all(), as send_all() does for send()"
+}
+
+# lab: framing
+@test "an upload that stops mid-data under -t 1 is closed after about 1 s of silence, not held for ever" {
+    start_server "$STAGE_DIR/server" -d "$ROOT" -t 1 0
+    raw_open
+    send_request "put|10|y"
+    expect_reply "ready|0"
+    send_quietly '123' # 3 bytes of 10, then silence
+    local line status=0
+    IFS= read -r -t "$(scaled 3)" line <&"$FTP_FD" || status=$?
+    ((status <= 128)) ||
+        fail "put|10, 3 bytes of data, then silence, the server under" \
+            "-t 1: the session was still open after $(scaled 3) s. A recv()" \
+            "failing with EAGAIN is -t's silence (SO_RCVTIMEO), not" \
+            "'nothing yet': read_some() and recv_file_data() return -1 then," \
+            "and retry only EINTR"
+    ((status != 0)) || fail "put|10 stalled 3 bytes in: the server" \
+        "answered '$line' (PROTOCOL.md: disconnected, without a reply)"
+}
+
+# lab: framing
+@test "a get cut off by the server: the client says 'closed by the server', not an errno left from before" {
+    needs_our_client "it reads what our client prints"
+    unshare -rm true 2>/dev/null ||
+        skip "unshare -rm (a user and mount namespace) is not allowed here"
+    local short=/sys/devices/system/cpu/online
+    [ -f "$short" ] || skip "no $short (sysfs) to serve"
+    # A sysfs file: its size says 4096 bytes, and reading gives a few.
+    # The server sends those, finds no more (EIO) and closes, mid-file.
+    local wrapper=("${_server_wrapper[@]}") _server_wrapper=()
+    start_server "$(command -v unshare)" -rm sh -c \
+        'touch "$1/cpus" && mount --bind "$2" "$1/cpus" && shift 2 &&
+        exec "$@"' sh "$ROOT" "$short" "${wrapper[@]}" \
+        "$STAGE_DIR/server" -d "$ROOT" 0
+    run ftp "get cpus"
+    [ "$status" -ne 0 ] || fail "get of a file cut short: exit 0, '$output'"
+    [[ "$output" == *"get: connection: closed by the server"* ]] ||
+        fail "a get cut off by the server (a few bytes of 4096, then the" \
+            "end of the stream): the client said '$(grep 'get: ' <<<"$output" |
+                head -n 1)', not 'get: connection: closed by the server'." \
+            "At the end of the stream recv_file_data() returns -1 with errno" \
+            "set to 0 (its contract): an errno left by an earlier call is" \
+            "not the reason"
+}
+
+# lab: framing
+@test "recv_file_data() alone counts past 2 GiB: 2 GiB + 64 KiB from a socket pair" {
+    needs_our_server "it runs the stage's own proto.c"
+    local harness="$BATS_TEST_TMPDIR/proto_harness"
+    "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -I "$STAGE_DIR" \
+        -o "$harness" "$TOP/tests/proto_harness.c" "$STAGE_DIR/proto.c" \
+        "$STAGE_DIR/net.c" 2>"$BATS_TEST_TMPDIR/harness.err" ||
+        fail "tests/proto_harness.c did not build with proto.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")"
+    run with_timeout 20 "$harness" recv_big
+    [ "$status" -eq 0 ] ||
+        fail "recv_file_data() of 2 GiB + 64 KiB (tests/proto_harness.c" \
+            "recv_big, exit $status) printed '$output', not" \
+            "'recv_file_data: 0 2147549184 next'. The count of bytes done" \
+            "went past 2^31 - 1, the largest int: keep it in an off_t, as" \
+            "count is, or a file over 2 GiB never ends"
+}
+
 # --- interrupted transfers and resuming ---------------------------------
 
 # lab: framing
@@ -626,6 +733,95 @@ $output"
     [ "$REPLY" = "ok|/" ]
     send_request "pwd|${field}xx" # 1025 bytes
     expect_reply "error|line-too-long|a request line is at most 1024 bytes; closing the connection"
+}
+
+# lab: framing
+@test "a NUL byte inside a request line is a control byte: the whole line is refused, not cut at the NUL" {
+    printf 'not for you\n' >"$ROOT/nul"
+    start_ftp_server
+    raw_open
+    raw_send 'get|0|nul\0byte\n'
+    read_reply
+    [ "$REPLY" = "error|bad-request|control bytes in request" ] ||
+        fail "'get|0|nul\\0byte' (a NUL inside the line), a file 'nul'" \
+            "served, got '$REPLY', not bad-request: the line was cut at" \
+            "its NUL. read_line() returns the length it counted, not" \
+            "strlen(line), which stops at the first NUL byte"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/" ] || fail "pwd after the NUL line: '$REPLY'"
+}
+
+# lab: framing
+@test "a line of 1023, 1024 or 1025 bytes whose '\\n' comes a moment after the rest is answered as if it came whole" {
+    start_ftp_server
+    raw_open
+    local field body
+    field=$(printf '%*s' $((1023 - 4 - 1)) '' | tr ' ' x)
+    for body in "pwd|$field" "pwd|${field}x"; do # 1023 and 1024 bytes
+        send_quietly '%s' "$body"
+        sleep 0.2
+        send_quietly '\n'
+        read_reply
+        [ "$REPLY" = "error|bad-request|this command takes no arguments" ] ||
+            fail "a request line of $((${#body} + 1)) bytes, its '\\n' sent" \
+                "0.2 s after the rest, got '$REPLY'; sent whole, it is a" \
+                "request (the small print test). A line is too long only" \
+                "when a byte comes that does not fit, never before the next" \
+                "recv() has shown whether it is the '\\n'"
+    done
+    send_quietly '%s' "pwd|${field}xx" # 1025 bytes with its '\n'
+    sleep 0.2
+    send_quietly '\n'
+    read_reply
+    [ "$REPLY" = "error|line-too-long|a request line is at most 1024 bytes; closing the connection" ] ||
+        fail "a request line of 1025 bytes, its '\\n' sent 0.2 s after" \
+            "the rest: '$REPLY', not line-too-long"
+}
+
+# lab: framing
+@test "a request line over 1024 bytes in pieces smaller than that: line-too-long all the same, and no crash" {
+    start_ftp_server
+    raw_open
+    local piece
+    piece=$(printf '%*s' 1000 '' | tr ' ' x)
+    send_quietly '%s' "pwd|${piece:4}" # 3 writes of 1000 bytes
+    sleep 0.1
+    send_quietly '%s' "$piece"
+    sleep 0.1
+    send_quietly '%s\n' "${piece:1}"
+    read_reply
+    [ "$REPLY" = "error|line-too-long|a request line is at most 1024 bytes; closing the connection" ] ||
+        fail "a request line of 3000 bytes, sent as 3 writes of 1000" \
+            "bytes 0.1 s apart, got '$REPLY', not line-too-long." \
+            "read_line() must hold the whole line to the limit, what it" \
+            "has so far and what this recv() brought (len + chunk), not" \
+            "each recv()'s bytes alone: past line[]'s end they overwrite" \
+            "the stack"
+    tcp_close "$FTP_FD"
+    server_survived "a 3000-byte line in pieces"
+    run ftp "pwd"
+    [ "$output" = "/" ] || fail "the next client, after the long line: $output"
+}
+
+# lab: framing
+@test "each request line has a clock of its own under -t 1: a line split in two, begun 1.2 s after the first, is answered" {
+    start_server "$STAGE_DIR/server" -d "$ROOT" -t 1 0
+    raw_open
+    send_quietly 'pw'
+    sleep 0.6
+    send_quietly 'd\n'
+    expect_reply "ok|/"
+    sleep 0.6 # under -t 1 of silence; this line starts 1.2 s after the first
+    send_quietly 'pw'
+    sleep 0.2
+    send_quietly 'd\n'
+    read_reply
+    [ "$REPLY" = "ok|/" ] ||
+        fail "-t 1: two lines each sent in two pieces (0.6 s and 0.2 s" \
+            "apart), the second begun 1.2 s after the first: the second" \
+            "got '$REPLY', not 'ok|/'. Each line's clock starts at its own" \
+            "first byte: read_line()'s deadline must start at 0 on every" \
+            "call (a static one keeps the first line's, long past)"
 }
 
 # lab: framing
