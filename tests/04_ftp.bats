@@ -742,9 +742,18 @@ refused() {
         "ls|sub/../.." "put|4|../evil" "put|4|/tmp/evil" \
         "delete|../outside/secret.txt" "mkdir|../newdir" \
         "get|0|.partial.x" "put|4|sub/.partial.y"; do
-        refused "$request" "resolve_path() must refuse a '..' at the top," \
-            "or '..' climbs out of the served directory; and absolute" \
-            "names, and names starting with .partial."
+        case $request in
+        *.partial.*)
+            refused "$request" "names starting with .partial. are" \
+                "reserved for unfinished uploads: resolve_path() must refuse" \
+                "a component that starts with .partial." ;;
+        *\|/*)
+            refused "$request" "absolute names must be refused" \
+                "(given code, before your loop)" ;;
+        *)
+            refused "$request" "resolve_path() must refuse a '..' at the top," \
+                "or '..' climbs out of the served directory" ;;
+        esac
     done
     raw_send 'get|0|nul\0byte\n'
     expect_reply "error|bad-request|control bytes in request"
