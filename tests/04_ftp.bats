@@ -796,6 +796,46 @@ refused() {
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]
     [ -z "$(ls -A "$outside/dir")" ]
+
+    # One directory down (and no link of that name at the top): a link
+    # asked for as a directory is still named as a link.
+    mkdir "$ROOT/sub"
+    ln -s "$outside/dir" "$ROOT/sub/inner"
+    for request in "cd|sub/inner" "ls|sub/inner" "get|0|sub/inner/x"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|symbolic links are not followed" ] ||
+            fail "'$request', sub/inner a symbolic link: expected bad-path," \
+                "symbolic links are not followed; got '$REPLY'. To tell a" \
+                "link from a file (both ENOTDIR), open_beneath() must" \
+                "fstatat() it in the directory that holds it, not in the top"
+    done
+}
+
+# lab: jail
+@test "the top listed again and again in one session, as '' and '.', gives the same entries" {
+    mkdir "$ROOT/dir"
+    printf 'abc' >"$ROOT/file"
+    start_ftp_server
+    raw_open
+    local request first="" got line n i
+    for request in "ls" "ls" "ls|." "ls|dir/.." "ls"; do
+        reply_to "$request"
+        got=$REPLY
+        n=${REPLY#ok|}
+        [[ "$n" =~ ^[0-9]+$ ]] || fail "'$request' at the top: '$REPLY'"
+        for ((i = 0; i < n; i++)); do
+            IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
+                fail "'$request': $i lines of $n came"
+            got+=" $line"
+        done
+        : "${first:=$got}"
+        [ "$got" = "$first" ] ||
+            fail "'$request' at the top in the same session listed '$got'," \
+                "where the first ls listed '$first'. open_beneath() of ''" \
+                "must open the top afresh, openat(root_fd, \".\"), not" \
+                "dup(root_fd): a dup shares the directory's read position," \
+                "left at the end by the listing before"
+    done
 }
 
 # lab: jail
@@ -858,6 +898,20 @@ refused() {
                 "only the last: 'x/.' and 'x/f' name x too"
     done
     [ -e "$ROOT/.partial.dir/f" ]
+
+    # A reserved component is refused where it stands, even when a '..'
+    # takes it away again.
+    printf 'f' >"$ROOT/f"
+    for request in "get|0|.partial.nothere/../f" "mkdir|.partial.dir/../new" \
+        "ls|.partial.x/.."; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|names starting with .partial. are reserved" ] ||
+            fail "'$request': expected bad-path, names starting with" \
+                ".partial. are reserved; got '$REPLY'. Refuse a .partial." \
+                "component as resolve_path() reads it from the name, not in" \
+                "the result: a later '..' removes it from there (LAB.md)"
+    done
+    [ ! -e "$ROOT/new" ] || fail "mkdir|.partial.dir/../new made /new"
 }
 
 # lab: jail
