@@ -976,11 +976,14 @@ refused() {
     mkfifo "$ROOT/sub/fifo"
     start_ftp_server --nofile 64
     raw_open
+    local long # a component too long, one directory down: refused there
+    long=$(printf '%*s' 300 '' | tr ' ' a)
     local kinds=("get|0|sub/missing/x" "get|0|sub/link/x" "get|0|sub/file/x"
         "get|0|sub/link" "get|0|sub/missing" "get|0|sub/dir" "get|0|sub/fifo"
         "get|9|sub/file" "ls|sub/file" "cd|sub/missing/x" "put|1|sub/link/x"
         "put|1|sub/missing/x" "put|1|sub/dir" "mkdir|sub/file/x"
-        "mkdir|sub/link/x" "delete|sub/missing/x" "delete|sub/link/x")
+        "mkdir|sub/link/x" "delete|sub/missing/x" "delete|sub/link/x"
+        "get|0|sub/$long" "cd|sub/dir/$long/x" "put|1|sub/${long:0:256}")
     local kind
     for kind in "${kinds[@]}"; do
         reply_to "$kind"
@@ -1002,7 +1005,8 @@ refused() {
     # The first reply that differs from the first of its kind.
     local wrong
     wrong=$(awk -F '\t' -v kinds=${#kinds[@]} -v total="$total" '
-        NR == FNR { req[NR - 1] = $1; want[NR - 1] = $2; next }
+        NR == FNR { req[NR - 1] = length($1) > 40 ? substr($1, 1, 40) "..." : $1
+                    want[NR - 1] = $2; next }
         { i = (FNR - 1) % kinds
           if ($0 != want[i]) { bad = 1; exit } }
         END { if (!bad && FNR < total) { bad = 1; FNR++; i = (FNR - 1) % kinds }
@@ -1013,7 +1017,8 @@ refused() {
     [ -z "$wrong" ] ||
         fail "$wrong: with 64 descriptors, a server that leaks one per" \
             "failing request runs out (EMFILE). open_beneath() must close" \
-            "the directory it holds when an openat() fails"
+            "the directory it holds when an openat() fails, and on every" \
+            "other way out: a component too long for its buffer too"
     reply_to "pwd"
     [ "$REPLY" = "ok|/" ]
 }
