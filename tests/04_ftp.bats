@@ -695,6 +695,17 @@ $output"
             "without the '/', a 1000-byte path overruns path[1000] by one"
     }
 
+    # From there, a name of 1017 bytes: 2014 bytes joined, refused
+    # before they are copied into path[1000] (the test of buffers below
+    # sees a copy past its end), and the session goes on.
+    name=$(printf '%*s' 1017 '' | tr ' ' n)
+    reply_to "get|0|$name"
+    [ "$REPLY" = "error|bad-path|name too long" ] ||
+        fail "get|0| and a name of 1017 bytes, from a current directory" \
+            "of 996 bytes: '${REPLY:0:60}...'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/$cwd" ] || fail "pwd after that: '${REPLY:0:60}...'"
+
     # A request line of the full 1024 bytes, its name 1017 bytes long.
     reply_to "cd"
     name=$(printf '%*s' $((1024 - 7)) '' | tr ' ' n)
@@ -943,6 +954,86 @@ refused() {
                 "another file"
     done
     [ ! -e "$ROOT/${long:0:max}x" ]
+}
+
+# lab: jail
+@test "resolve_path() and open_beneath() write nothing past a buffer: long paths, 256-byte components (AddressSanitizer if the compiler has it)" {
+    needs_our_server "it compiles 04_ftp/paths.c with a driver of its own"
+    mkdir "$ROOT/sub"
+    local src="$BATS_TEST_TMPDIR/bounds.c" bin="$BATS_TEST_TMPDIR/bounds"
+    cat >"$src" <<'EOF'
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include "paths.h"
+int has_control_bytes(const char *s, size_t len) /* request.c's, here */
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 32 || s[i] == 127)
+            return 1;
+    return 0;
+}
+static struct { char out[MAX_PATH]; unsigned char guard[2048]; } b;
+static char cwd[996], name[1018], comp[300];
+int main(int argc, char **argv)
+{
+    int bad = 0, root_fd = open(argv[argc - 1], O_RDONLY | O_DIRECTORY);
+    memset(cwd, 'd', 995), cwd[199] = cwd[399] = cwd[599] = cwd[799] = '/';
+    memset(name, 'n', 1017);
+    for (const char *c = cwd; c != NULL; c = c[0] == 'd' ? "" : NULL) {
+        memset(&b, 0x5a, sizeof b);
+        printf("resolve_path() of a name of 1017 bytes from a current "
+               "directory of %zu bytes\n", strlen(c));
+        fflush(stdout);
+        const char *why = resolve_path(c, name, b.out, sizeof b.out);
+        size_t past = sizeof b.guard;
+        while (past > 0 && b.guard[past - 1] == 0x5a)
+            past--;
+        if (why == NULL || strcmp(why, "name too long") != 0 || past > 0)
+            bad = printf("=> got '%s', and %zu bytes written past out[%d]\n",
+                         why ? why : "(NULL)", past, MAX_PATH);
+    }
+    memset(comp, 'a', 256);
+    const char *dirs[] = {"", "sub/", "sub/x/"};
+    char path[400];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", dirs[i], comp);
+        printf("open_beneath() of %s<256 bytes>\n", dirs[i]);
+        fflush(stdout);
+        errno = 0;
+        int fd = open_beneath(root_fd, path, O_RDONLY, 0);
+        if (fd >= 0 || (errno != ENAMETOOLONG && errno != ENOENT))
+            bad = printf("=> got %d (%s)\n", fd, strerror(errno));
+    }
+    return bad != 0;
+}
+EOF
+    local cc=("${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -g
+        -I"$STAGE_DIR" -o "$bin" "$src" "$STAGE_DIR/paths.c")
+    local asan=" (with AddressSanitizer)"
+    "${cc[@]}" -fsanitize=address -fno-omit-frame-pointer 2>/dev/null || {
+        asan=" (no AddressSanitizer here: only writes past out[] are seen)"
+        "${cc[@]}" || fail "paths.c does not build with the test's driver"
+    }
+    run env ASAN_OPTIONS=detect_leaks=0 "$bin" "$ROOT"
+    ((status != 0)) || return 0
+    local last # what the driver was doing when it first failed
+    last=$(awk '/^(resolve_path|open_beneath)\(\) of/ { l = $0 }
+        /^=> |AddressSanitizer/ { print l; exit }' <<<"$output")
+    case $last$output in
+    resolve_path*"bytes written past out"* | resolve_path*AddressSanitizer*)
+        fail "$last: resolve_path() wrote past the caller's buffer$asan." \
+            "Check the length before each component is copied in" \
+            "(len + 1 + part < out_size), not once at the end"
+        ;;
+    open_beneath*AddressSanitizer*)
+        fail "$last: AddressSanitizer saw a write past a buffer. A" \
+            "component of 256 bytes and its NUL need 257: refuse" \
+            "part >= sizeof comp, not part > sizeof comp"
+        ;;
+    *) fail "the driver of paths.c$asan failed: $output" ;;
+    esac
 }
 
 # lab: jail
