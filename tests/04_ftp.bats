@@ -891,6 +891,17 @@ $output"
             "without the '/', a 1000-byte path overruns path[1000] by one"
     }
 
+    # From there, a name of 1017 bytes: 2014 bytes joined, refused
+    # before they are copied into path[1000] (the test of buffers below
+    # sees a copy past its end), and the session goes on.
+    name=$(printf '%*s' 1017 '' | tr ' ' n)
+    reply_to "get|0|$name"
+    [ "$REPLY" = "error|bad-path|name too long" ] ||
+        fail "get|0| and a name of 1017 bytes, from a current directory" \
+            "of 996 bytes: '${REPLY:0:60}...'"
+    reply_to "pwd"
+    [ "$REPLY" = "ok|/$cwd" ] || fail "pwd after that: '${REPLY:0:60}...'"
+
     # A request line of the full 1024 bytes, its name 1017 bytes long.
     reply_to "cd"
     name=$(printf '%*s' $((1024 - 7)) '' | tr ' ' n)
@@ -938,9 +949,18 @@ refused() {
         "ls|sub/../.." "put|4|../evil" "put|4|/tmp/evil" \
         "delete|../outside/secret.txt" "mkdir|../newdir" \
         "get|0|.partial.x" "put|4|sub/.partial.y"; do
-        refused "$request" "resolve_path() must refuse a '..' at the top," \
-            "or '..' climbs out of the served directory; and absolute" \
-            "names, and names starting with .partial."
+        case $request in
+        *.partial.*)
+            refused "$request" "names starting with .partial. are" \
+                "reserved for unfinished uploads: resolve_path() must refuse" \
+                "a component that starts with .partial." ;;
+        *\|/*)
+            refused "$request" "absolute names must be refused" \
+                "(given code, before your loop)" ;;
+        *)
+            refused "$request" "resolve_path() must refuse a '..' at the top," \
+                "or '..' climbs out of the served directory" ;;
+        esac
     done
     raw_send 'get|0|nul\0byte\n'
     expect_reply "error|bad-request|control bytes in request"
@@ -983,6 +1003,46 @@ refused() {
     [ "$REPLY" = "ok|deleted /link" ]
     [ "$(cat "$outside/secret.txt")" = secret ]
     [ -z "$(ls -A "$outside/dir")" ]
+
+    # One directory down (and no link of that name at the top): a link
+    # asked for as a directory is still named as a link.
+    mkdir "$ROOT/sub"
+    ln -s "$outside/dir" "$ROOT/sub/inner"
+    for request in "cd|sub/inner" "ls|sub/inner" "get|0|sub/inner/x"; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|symbolic links are not followed" ] ||
+            fail "'$request', sub/inner a symbolic link: expected bad-path," \
+                "symbolic links are not followed; got '$REPLY'. To tell a" \
+                "link from a file (both ENOTDIR), open_beneath() must" \
+                "fstatat() it in the directory that holds it, not in the top"
+    done
+}
+
+# lab: jail
+@test "the top listed again and again in one session, as '' and '.', gives the same entries" {
+    mkdir "$ROOT/dir"
+    printf 'abc' >"$ROOT/file"
+    start_ftp_server
+    raw_open
+    local request first="" got line n i
+    for request in "ls" "ls" "ls|." "ls|dir/.." "ls"; do
+        reply_to "$request"
+        got=$REPLY
+        n=${REPLY#ok|}
+        [[ "$n" =~ ^[0-9]+$ ]] || fail "'$request' at the top: '$REPLY'"
+        for ((i = 0; i < n; i++)); do
+            IFS= read -r -t "$(scaled 5)" line <&"$FTP_FD" ||
+                fail "'$request': $i lines of $n came"
+            got+=" $line"
+        done
+        : "${first:=$got}"
+        [ "$got" = "$first" ] ||
+            fail "'$request' at the top in the same session listed '$got'," \
+                "where the first ls listed '$first'. open_beneath() of ''" \
+                "must open the top afresh, openat(root_fd, \".\"), not" \
+                "dup(root_fd): a dup shares the directory's read position," \
+                "left at the end by the listing before"
+    done
 }
 
 # lab: jail
@@ -1045,6 +1105,20 @@ refused() {
                 "only the last: 'x/.' and 'x/f' name x too"
     done
     [ -e "$ROOT/.partial.dir/f" ]
+
+    # A reserved component is refused where it stands, even when a '..'
+    # takes it away again.
+    printf 'f' >"$ROOT/f"
+    for request in "get|0|.partial.nothere/../f" "mkdir|.partial.dir/../new" \
+        "ls|.partial.x/.."; do
+        reply_to "$request"
+        [ "$REPLY" = "error|bad-path|names starting with .partial. are reserved" ] ||
+            fail "'$request': expected bad-path, names starting with" \
+                ".partial. are reserved; got '$REPLY'. Refuse a .partial." \
+                "component as resolve_path() reads it from the name, not in" \
+                "the result: a later '..' removes it from there (LAB.md)"
+    done
+    [ ! -e "$ROOT/new" ] || fail "mkdir|.partial.dir/../new made /new"
 }
 
 # lab: jail
@@ -1079,6 +1153,86 @@ refused() {
 }
 
 # lab: jail
+@test "resolve_path() and open_beneath() write nothing past a buffer: long paths, 256-byte components (AddressSanitizer if the compiler has it)" {
+    needs_our_server "it compiles 04_ftp/paths.c with a driver of its own"
+    mkdir "$ROOT/sub"
+    local src="$BATS_TEST_TMPDIR/bounds.c" bin="$BATS_TEST_TMPDIR/bounds"
+    cat >"$src" <<'EOF'
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include "paths.h"
+int has_control_bytes(const char *s, size_t len) /* request.c's, here */
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 32 || s[i] == 127)
+            return 1;
+    return 0;
+}
+static struct { char out[MAX_PATH]; unsigned char guard[2048]; } b;
+static char cwd[996], name[1018], comp[300];
+int main(int argc, char **argv)
+{
+    int bad = 0, root_fd = open(argv[argc - 1], O_RDONLY | O_DIRECTORY);
+    memset(cwd, 'd', 995), cwd[199] = cwd[399] = cwd[599] = cwd[799] = '/';
+    memset(name, 'n', 1017);
+    for (const char *c = cwd; c != NULL; c = c[0] == 'd' ? "" : NULL) {
+        memset(&b, 0x5a, sizeof b);
+        printf("resolve_path() of a name of 1017 bytes from a current "
+               "directory of %zu bytes\n", strlen(c));
+        fflush(stdout);
+        const char *why = resolve_path(c, name, b.out, sizeof b.out);
+        size_t past = sizeof b.guard;
+        while (past > 0 && b.guard[past - 1] == 0x5a)
+            past--;
+        if (why == NULL || strcmp(why, "name too long") != 0 || past > 0)
+            bad = printf("=> got '%s', and %zu bytes written past out[%d]\n",
+                         why ? why : "(NULL)", past, MAX_PATH);
+    }
+    memset(comp, 'a', 256);
+    const char *dirs[] = {"", "sub/", "sub/x/"};
+    char path[400];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", dirs[i], comp);
+        printf("open_beneath() of %s<256 bytes>\n", dirs[i]);
+        fflush(stdout);
+        errno = 0;
+        int fd = open_beneath(root_fd, path, O_RDONLY, 0);
+        if (fd >= 0 || (errno != ENAMETOOLONG && errno != ENOENT))
+            bad = printf("=> got %d (%s)\n", fd, strerror(errno));
+    }
+    return bad != 0;
+}
+EOF
+    local cc=("${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -g
+        -I"$STAGE_DIR" -o "$bin" "$src" "$STAGE_DIR/paths.c")
+    local asan=" (with AddressSanitizer)"
+    "${cc[@]}" -fsanitize=address -fno-omit-frame-pointer 2>/dev/null || {
+        asan=" (no AddressSanitizer here: only writes past out[] are seen)"
+        "${cc[@]}" || fail "paths.c does not build with the test's driver"
+    }
+    run env ASAN_OPTIONS=detect_leaks=0 "$bin" "$ROOT"
+    ((status != 0)) || return 0
+    local last # what the driver was doing when it first failed
+    last=$(awk '/^(resolve_path|open_beneath)\(\) of/ { l = $0 }
+        /^=> |AddressSanitizer/ { print l; exit }' <<<"$output")
+    case $last$output in
+    resolve_path*"bytes written past out"* | resolve_path*AddressSanitizer*)
+        fail "$last: resolve_path() wrote past the caller's buffer$asan." \
+            "Check the length before each component is copied in" \
+            "(len + 1 + part < out_size), not once at the end"
+        ;;
+    open_beneath*AddressSanitizer*)
+        fail "$last: AddressSanitizer saw a write past a buffer. A" \
+            "component of 256 bytes and its NUL need 257: refuse" \
+            "part >= sizeof comp, not part > sizeof comp"
+        ;;
+    *) fail "the driver of paths.c$asan failed: $output" ;;
+    esac
+}
+
+# lab: jail
 @test "a named pipe in the middle of a path is not a directory: answered at once" {
     mkfifo "$ROOT/fifo"
     mkdir "$ROOT/sub"
@@ -1109,11 +1263,14 @@ refused() {
     mkfifo "$ROOT/sub/fifo"
     start_ftp_server --nofile 64
     raw_open
+    local long # a component too long, one directory down: refused there
+    long=$(printf '%*s' 300 '' | tr ' ' a)
     local kinds=("get|0|sub/missing/x" "get|0|sub/link/x" "get|0|sub/file/x"
         "get|0|sub/link" "get|0|sub/missing" "get|0|sub/dir" "get|0|sub/fifo"
         "get|9|sub/file" "ls|sub/file" "cd|sub/missing/x" "put|1|sub/link/x"
         "put|1|sub/missing/x" "put|1|sub/dir" "mkdir|sub/file/x"
-        "mkdir|sub/link/x" "delete|sub/missing/x" "delete|sub/link/x")
+        "mkdir|sub/link/x" "delete|sub/missing/x" "delete|sub/link/x"
+        "get|0|sub/$long" "cd|sub/dir/$long/x" "put|1|sub/${long:0:256}")
     local kind
     for kind in "${kinds[@]}"; do
         reply_to "$kind"
@@ -1135,7 +1292,8 @@ refused() {
     # The first reply that differs from the first of its kind.
     local wrong
     wrong=$(awk -F '\t' -v kinds=${#kinds[@]} -v total="$total" '
-        NR == FNR { req[NR - 1] = $1; want[NR - 1] = $2; next }
+        NR == FNR { req[NR - 1] = length($1) > 40 ? substr($1, 1, 40) "..." : $1
+                    want[NR - 1] = $2; next }
         { i = (FNR - 1) % kinds
           if ($0 != want[i]) { bad = 1; exit } }
         END { if (!bad && FNR < total) { bad = 1; FNR++; i = (FNR - 1) % kinds }
@@ -1146,7 +1304,8 @@ refused() {
     [ -z "$wrong" ] ||
         fail "$wrong: with 64 descriptors, a server that leaks one per" \
             "failing request runs out (EMFILE). open_beneath() must close" \
-            "the directory it holds when an openat() fails"
+            "the directory it holds when an openat() fails, and on every" \
+            "other way out: a component too long for its buffer too"
     reply_to "pwd"
     [ "$REPLY" = "ok|/" ]
 }
