@@ -1065,10 +1065,10 @@ refused() {
     [ "$(with_timeout 5 head -c 5 <&"$FTP_FD")" = "in c" ]
     reply_to "cd"
 
-    # '..x', '...' and 'my.partial.txt' are names like any other: only
+    # '..x', '...', '.x' and 'my.partial.txt' are names like any other: only
     # a component that is '..', or starts with '.partial.', is special.
     local name
-    for name in "..x" "..." "my.partial.txt" ".partial" "x.partial."; do
+    for name in "..x" "..." ".x" "my.partial.txt" ".partial" "x.partial."; do
         reply_to "put|3|$name"
         [ "$REPLY" = "ready|0" ] ||
             fail "put|3|$name: expected 'ready|0', got '$REPLY'. '$name'" \
