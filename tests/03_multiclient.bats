@@ -289,8 +289,24 @@ check_late_reader_short_sends() {
 # same_echo_after_partial_sends IN OUT: OUT must be IN, byte for byte;
 # else say where they part, and the likely mistake.
 same_echo_after_partial_sends() {
-    local differ
+    local differ got
     cmp -s "$1" "$2" && return 0
+    got=$(wc -c <"$2")
+    if grep -q ' error: recv: Resource temporarily unavailable' "$SERVER_LOG"; then
+        fail "the server dropped the client after $got of $(wc -c <"$1")" \
+            "bytes, logging 'error: recv: Resource temporarily" \
+            "unavailable': EAGAIN from recv() on a non-blocking socket means" \
+            "'nothing there now', not an error. Return, and wait for the" \
+            "next POLLIN" || return 1
+    fi
+    if ((got < $(wc -c <"$1"))) && cmp -s -n "$got" "$1" "$2"; then
+        fail "kept bytes never sent: ask for POLLOUT after EAGAIN. Only the" \
+            "first $got of $(wc -c <"$1") bytes came back, all of them right;" \
+            "the rest stayed kept. When send() takes nothing (EAGAIN) or part" \
+            "of the echo, watch the client for POLLOUT (events = POLLOUT):" \
+            "a client waiting for its echo sends nothing more, so POLLIN" \
+            "never comes" || return 1
+    fi
     differ=$(cmp "$1" "$2" 2>&1 | sed -n '1s/.*differ: //p')
     fail "the echo is not what was sent ($(wc -c <"$2") of $(wc -c <"$1")" \
         "bytes came back, first difference: ${differ:-none}). After a" \
@@ -298,6 +314,45 @@ same_echo_after_partial_sends() {
         "unsent: move it to the front (memmove) or keep an offset. Sending" \
         "the kept bytes again from their start repeats their head and" \
         "loses their tail"
+}
+
+# The poll server under the short-I/O shim, every second call on a
+# non-blocking socket failing with EAGAIN: for each line the client
+# sends, recv() takes it whole and the first send() of its echo fails
+# with EAGAIN, so all of the echo is kept. The client then waits for
+# its echo and sends nothing: only POLLOUT can wake the server to send
+# what it kept. (Unlike the late reader above, this leaves nothing to
+# chance: the EAGAIN comes at the same call in every run.)
+check_send_eagain_then_pollout() {
+    local i line status
+    _need_shortio
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB"
+        SHORTIO_MAX_BYTES=16384 SHORTIO_EAGAIN_EVERY=2 SHORTIO_EINTR_EVERY=0)
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    for i in 1 2 3; do
+        printf 'line %s\n' "$i" >&"$TCP_FD"
+        status=0
+        read -r -t "$(scaled 3)" line <&"$TCP_FD" || status=$?
+        ((status <= 128)) ||
+            fail "kept bytes never sent: ask for POLLOUT after EAGAIN. The" \
+                "server's send() of the echo of 'line $i' failed with EAGAIN" \
+                "(the shim: 'buffer full, try later'), so it kept all of it;" \
+                "the client, waiting for its echo, sends nothing more, and in" \
+                "$(scaled 3) s the echo never came. Whenever bytes are kept" \
+                "(nothing sent, or part), watch the client for POLLOUT" \
+                "(events = POLLOUT), not POLLIN$(stub_note)" || return 1
+        ((status == 0)) ||
+            fail "the server closed the connection instead of echoing" \
+                "'line $i'. Under the shim its recv() and send() fail with" \
+                "EAGAIN now and then: that is 'try later', not an error." \
+                "After recv()'s, wait for POLLIN; after send()'s, keep the" \
+                "echo and wait for POLLOUT$(_logged_note ' error: ')" ||
+                return 1
+        [ "$line" = "line $i" ] || fail "sent 'line $i', got '$line'" ||
+            return 1
+    done
+    tcp_close "$TCP_FD"
 }
 
 # server_is_idle: did the server use (almost) no CPU over half a second?
@@ -1094,6 +1149,12 @@ check_accept_error() {
 @test "poll: short sends (shim): a client that reads late gets its echo byte for byte; what was kept is freed" {
     SERVER_NAME=server_poll
     check_late_reader_short_sends
+}
+
+# lab: poll
+@test "poll: send() fails with EAGAIN (shim): the kept echo goes once POLLOUT says so" {
+    SERVER_NAME=server_poll
+    check_send_eagain_then_pollout
 }
 
 # lab: poll
