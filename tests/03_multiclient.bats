@@ -497,9 +497,13 @@ check_fork_failure() {
 
 # A fork server's children are left: say how many are zombies, and why.
 fail_children_left() {
-    local zombies
+    local zombies note
     zombies=$(zombie_count "$SERVER_PID")
-    if ((zombies > 0)); then
+    note=$(_sigchld_note "$(proc_status "$SERVER_PID" SigCgt)")
+    if ((zombies > 0)) && [[ $note == ". The parent does not catch"* ]]; then
+        fail "$zombies zombies: children that exited and were never" \
+            "reaped$note"
+    elif ((zombies > 0)); then
         fail "$zombies zombies: children that exited and were never" \
             "reaped. The parent must collect each one with waitpid():" \
             "on SIGCHLD, in a loop with WNOHANG, since one signal may" \
@@ -895,9 +899,10 @@ check_reaping_keeps_errno() {
 # client comes and goes, its child is reaped, and an unrelated process
 # (sleep) gets that child's PID; then the server gets SIGTERM. It prints
 # "reused PID" and then "spared" or "killed", or "no reuse" when it
-# could not arrange the reuse.
+# could not arrange the reuse, or "not reaped" when the child stayed.
+# HOW the child ends: "exit" (its client leaves) or "kill" (SIGKILL).
 pid_reuse_scene() {
-    local server=$1 log=$2 srv port child i sleeper state
+    local server=$1 log=$2 how=$3 srv port child i sleeper state
     exec 3>&- 4>&-
     "$server" 0 >"$log" 2>&1 &
     srv=$!
@@ -915,11 +920,17 @@ pid_reuse_scene() {
         sleep 0.05
     done
     [ -n "$child" ] || { echo "no child"; return 1; }
+    [ "$how" != kill ] || kill -KILL "$child"
     exec 5>&-
     for i in $(seq 100); do
         [ -n "$(cat /proc/$srv/task/*/children 2>/dev/null)" ] || break
         sleep 0.05
     done
+    if [ -n "$(cat /proc/$srv/task/*/children 2>/dev/null)" ]; then
+        echo "not reaped $child $(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$srv/status")"
+        kill "$srv"
+        return 0
+    fi
     echo $((child - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null
     sleep 30 &
     sleeper=$!
@@ -939,24 +950,63 @@ pid_reuse_scene() {
 # The parent signals its children when it stops, from its table of
 # children: a PID left there after its child was reaped may by then
 # belong to another process, which SIGTERM would kill.
+# Twice: a child that exits (its client left), and one killed by a
+# signal (SIGKILL), which waitpid() returns as well.
 check_reaped_pid_forgotten() {
     unshare -rpf --mount-proc true 2>/dev/null ||
         skip "unshare -rpf (a user and PID namespace) is not allowed here"
-    run with_timeout 20 unshare -rpf --mount-proc bash -c \
-        "$(declare -f pid_reuse_scene); pid_reuse_scene \"\$@\"" bash \
-        "$STAGE_DIR/server_fork" "$BATS_TEST_TMPDIR/pid_reuse.log"
-    echo "$output"
-    case $output in
-    *spared*) return 0 ;;
-    *"no reuse"*) skip "the namespace's next PID could not be chosen" ;;
-    *killed*) ;;
-    *) fail "the PID-reuse scene did not run: $output" || return 1 ;;
-    esac
-    local pid=${output#*reused }
-    fail "a client left and its child was reaped; its PID (${pid%%[!0-9]*})" \
-        "then went to an unrelated process, which the server killed" \
-        "when it got SIGTERM. The PID stayed in the table of children:" \
-        "call forget_child(pid) for each child waitpid() returns"
+    local how ended pid caught
+    for how in exit kill; do
+        run with_timeout 20 unshare -rpf --mount-proc bash -c \
+            "$(declare -f pid_reuse_scene); pid_reuse_scene \"\$@\"" bash \
+            "$STAGE_DIR/server_fork" "$BATS_TEST_TMPDIR/pid_reuse.log" "$how"
+        echo "# child ended by: $how"
+        echo "$output"
+        ended="a client left and its child was reaped"
+        [ "$how" = exit ] ||
+            ended="a child was killed by a signal (SIGKILL) and reaped"
+        case $output in
+        *spared*) continue ;;
+        *"not reaped"*)
+            read -r pid caught <<<"${output#*not reaped }"
+            fail "a child of server_fork ($pid) ended, and it was never" \
+                "reaped: it stays a zombie$(_sigchld_note "$caught")" ||
+                return 1
+            ;;
+        *"no reuse"*) skip "the namespace's next PID could not be chosen" ;;
+        *killed*) ;;
+        *) fail "the PID-reuse scene did not run: $output" || return 1 ;;
+        esac
+        pid=${output#*reused }
+        [ "$how" = exit ] ||
+            fail "$ended; its PID (${pid%%[!0-9]*}) then went to an" \
+                "unrelated process, which the server killed when it got" \
+                "SIGTERM. The PID stayed in the table of children: call" \
+                "forget_child(pid) for every child waitpid() returns, however" \
+                "it ended (exited or killed: not only if WIFEXITED)" ||
+            return 1
+        fail "$ended; its PID (${pid%%[!0-9]*}) then went to an unrelated" \
+            "process, which the server killed when it got SIGTERM. The PID" \
+            "stayed in the table of children: call forget_child(pid) for" \
+            "each child waitpid() returns" || return 1
+    done
+}
+
+# _sigchld_note SIGCGT: the end of a message on zombies, from a
+# parent's SigCgt (/proc/PID/status: the signals it catches). A parent
+# that no longer catches SIGCHLD lost its handler: the fork part's
+# become_child() (which resets the handlers, for the child) ran in it.
+_sigchld_note() {
+    local caught=$((16#${1:-0}))
+    if [ -n "${1:-}" ] && ((((caught >> 16) & 1) == 0)); then
+        printf '%s' ". The parent does not catch SIGCHLD any more, so its" \
+            " handler never runs: does it call become_child() itself" \
+            " (before fork(), or when fork() returns a PID)? Only the" \
+            " child, where fork() returned 0, may reset the handlers"
+    else
+        printf '%s' ". Reap each child that exits: waitpid() in a loop, in" \
+            " the SIGCHLD handler"
+    fi
 }
 
 server_children_are() {
