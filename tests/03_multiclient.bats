@@ -355,6 +355,37 @@ check_send_eagain_then_pollout() {
     tcp_close "$TCP_FD"
 }
 
+# A and B connect; A leaves while B stays. The log must name A, by the
+# address and port it logged when A connected: drop_client() moves the
+# last client into A's slot, so a line written from that slot after
+# drop_client() names B.
+check_disconnect_names_its_peer() {
+    local a b peer said
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    a=$TCP_FD
+    echo_once "$a" "from A"
+    peer=$(grep ' connected$' "$SERVER_LOG" | tail -n 1)
+    peer=${peer% connected}
+    [ -n "$peer" ] || fail "A connected, and the log has no 'PEER connected'" ||
+        return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    b=$TCP_FD
+    echo_once "$b" "from B"
+    tcp_close "$a"
+    wait_until 5 log_reaches 1 ' disconnected$' ||
+        fail "A ($peer) left, and the server logged no 'PEER" \
+            "disconnected' line" || return 1
+    if ! grep -Fxq "$peer disconnected" "$SERVER_LOG"; then
+        said=$(grep -m 1 ' disconnected$' "$SERVER_LOG")
+        fail "A ($peer) left while B stayed, and the log says '$said'," \
+            "not '$peer disconnected'. Log the client's end before" \
+            "drop_client(list, i): it moves another client into slot i," \
+            "so c->peer afterwards is that client's" || return 1
+    fi
+    echo_once "$b" "B stays"
+    tcp_close "$b"
+}
+
 # server_is_idle: did the server use (almost) no CPU over half a second?
 # The ticks it used are left in IDLE_TICKS. (A busy loop burns ~50.)
 server_is_idle() {
@@ -1209,6 +1240,11 @@ check_accept_error() {
 @test "poll: send() fails with EAGAIN (shim): the kept echo goes once POLLOUT says so" {
     SERVER_NAME=server_poll
     check_send_eagain_then_pollout
+}
+
+# lab: poll
+@test "poll: A leaves while B stays: the log says 'A disconnected', A's address and port" {
+    on server_poll check_disconnect_names_its_peer
 }
 
 # lab: poll
