@@ -186,6 +186,19 @@ check_non_reader_delays_nobody() {
             "one client at a time is stuck too.)" || return 1
     tcp_close "$TCP_FD"
 
+    # The flooding client is blocked, not reading: the server has
+    # nothing to do but wait. (Under short I/O it may still be moving
+    # what the buffers hold, a few bytes a call: not then.)
+    if [ "${CHECK_VARIANT:-}" != shortio ]; then
+        wait_until 5 server_is_idle ||
+            fail "a client sends and does not read its echo, and the server" \
+                "never goes quiet while it waits (last $IDLE_TICKS ticks in" \
+                "0.5 s): it spins. While bytes are kept, watch for POLLOUT" \
+                "alone, not POLLIN | POLLOUT: the client's unread bytes make" \
+                "POLLIN true at once, again and again, and nothing can be" \
+                "done with them" || return 1
+    fi
+
     rss_after=$(proc_status "$SERVER_PID" VmRSS)
     ((rss_after - rss_before < 8192)) ||
         fail "server RSS grew from $rss_before kB to $rss_after kB"
