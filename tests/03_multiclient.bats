@@ -503,6 +503,7 @@ failed_client_is_closed() {
 # does, when start_client_thread() returns -1), frees the struct it
 # meant for the thread, and serves the next client.
 check_thread_create_failure() {
+    local peer
     start_failing pthread_create server || return 1
     tcp_open 127.0.0.1 "$SERVER_PORT" # the client whose thread fails
     wait_until 5 log_reaches 1 '^failonce: pthread_create' ||
@@ -518,7 +519,35 @@ check_thread_create_failure() {
             "'$(grep -m 1 ' error: pthread_create: ' "$SERVER_LOG")':" \
             "pthread functions return the error number and leave errno" \
             "alone: strerror(err), not strerror(errno)" || return 1
+    peer=$(grep -m 1 ' connected$' "$SERVER_LOG")
+    peer=${peer% connected}
+    grep -Fxq "$peer error: pthread_create: Resource temporarily unavailable" \
+        "$SERVER_LOG" ||
+        fail "pthread_create() failed for the client $peer, and the log" \
+            "line is '$(grep -m 1 ' error: pthread_create: ' "$SERVER_LOG")'," \
+            "not '$peer error: pthread_create: Resource temporarily" \
+            "unavailable'. Is the peer read from the struct after free()?" \
+            "Log first, then free(client) (or log the peer main() gave)" ||
+        return 1
+    ! log_reaches 1 '^failonce: pthread_detach' ||
+        fail "pthread_create() failed, and the server called" \
+            "pthread_detach() on the ID it did not get: no thread started," \
+            "so tid holds garbage. Check pthread_create()'s result first," \
+            "and detach only a thread that started (or create it" \
+            "detached, with attributes)" || return 1
+    ! log_reaches 1 '^failonce: pthread_create.. got attributes' ||
+        fail "pthread_create() got a pthread_attr_t that" \
+            "pthread_attr_init() never set up: call pthread_attr_init(&attr)" \
+            "before pthread_attr_setdetachstate(), and" \
+            "pthread_attr_destroy(&attr) once the thread is created" ||
+        return 1
     failed_client_is_closed pthread_create || return 1
+    ! log_reaches 1 '^failonce: close.. of a descriptor not open' ||
+        fail "pthread_create() failed, and the client's socket was closed" \
+            "twice (the second close() failed with EBADF): main() closes" \
+            "it when start_client_thread() returns -1, so that function" \
+            "must not close it too. (A second close() may close a" \
+            "descriptor another thread has just opened)" || return 1
     wait_until 5 log_reaches 1 '^failonce: the failed thread.s argument is freed' ||
         fail "pthread_create() failed, and the struct client meant for" \
             "the thread was never freed: no thread will free it now;" \
