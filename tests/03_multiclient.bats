@@ -710,6 +710,14 @@ check_count_lines_in_order() {
             "$(log_count '^clients now: ') 'clients now: N' lines, not" \
             "4,000: count_clients() must log one for each change" ||
         return 1
+    bad=$(grep -E 'clients now: ' "$SERVER_LOG" |
+        grep -Evm 1 '^clients now: -?[0-9]+$') || true
+    [ -z "$bad" ] ||
+        fail "a 'clients now: N' line came in pieces, with another thread's" \
+            "log between them: '$bad'. The line must be written by one call" \
+            "(one fprintf() of the whole line, newline included): stderr is" \
+            "locked for one call at a time, so other threads' lines get in" \
+            "between two calls, lock or no lock" || return 1
     bad=$(grep '^clients now: ' "$SERVER_LOG" | awk '
         { n = $3 }
         NR > 1 && n - last != 1 && last - n != 1 {
