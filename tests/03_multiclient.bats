@@ -627,14 +627,33 @@ check_sigterm_with_clients() {
     children=$(child_pids "$SERVER_PID")
     check_stop_signal TERM
     for i in $children; do
-        wait_until 5 is_gone "$i" ||
-            fail "child $i outlived the server, which sends each child" \
-                "SIGTERM as it stops: does the child still block it, or" \
-                "run the parent's handler? It calls become_child() first"
+        wait_until 5 is_gone "$i" || fail_child_outlived "$i" || return 1
     done
     for i in "${fds[@]}"; do
         tcp_close "$i"
     done
+}
+
+# fail_child_outlived PID: a child outlived the server. Why, from its
+# blocked signals (/proc/PID/status SigBlk): SIGTERM (15, bit 14)
+# blocked still, or else (a child with its own handlers, which SIGTERM
+# ends) most likely never sent one.
+fail_child_outlived() {
+    local blocked
+    blocked=$((16#$(proc_status "$1" SigBlk 2>/dev/null || echo 0)))
+    if (((blocked >> 14) & 1)); then
+        fail "child $1 outlived the server, which sends each child SIGTERM" \
+            "as it stops: the child blocks SIGTERM still (the parent's" \
+            "mask, copied by fork()). The child must call become_child()," \
+            "which unblocks it, first thing"
+    else
+        fail "child $1 outlived the server, which sends each child SIGTERM" \
+            "as it stops, to the PIDs in its table of children. The child" \
+            "does not block SIGTERM: was it sent one? Does start_child()" \
+            "return the child's PID (fork()'s result) to the parent, so that" \
+            "main() records it? (Else: does the child run a handler that" \
+            "does not end it? It must call become_child() first thing)"
+    fi
 }
 
 # Run out of file descriptors: limited to 16 (0-2 and the listener
