@@ -1478,8 +1478,11 @@ check_accept_error() {
     on server check_no_server
 }
 
+# (Against the thread server alone, as the other client tests: that
+# the fork server's children end with it is the fork part's own test,
+# "fork: SIGTERM with clients connected".)
 @test "client: the server goes away mid-session: a clear message, exit 1" {
-    for_each_echoing check_client_reports_lost_server
+    on server check_client_reports_lost_server
 }
 
 @test "client: fds 0-2 closed: it acts as with /dev/null" {
