@@ -186,6 +186,19 @@ check_non_reader_delays_nobody() {
             "one client at a time is stuck too.)" || return 1
     tcp_close "$TCP_FD"
 
+    # The flooding client is blocked, not reading: the server has
+    # nothing to do but wait. (Under short I/O it may still be moving
+    # what the buffers hold, a few bytes a call: not then.)
+    if [ "${CHECK_VARIANT:-}" != shortio ]; then
+        wait_until 5 server_is_idle ||
+            fail "a client sends and does not read its echo, and the server" \
+                "never goes quiet while it waits (last $IDLE_TICKS ticks in" \
+                "0.5 s): it spins. While bytes are kept, watch for POLLOUT" \
+                "alone, not POLLIN | POLLOUT: the client's unread bytes make" \
+                "POLLIN true at once, again and again, and nothing can be" \
+                "done with them" || return 1
+    fi
+
     rss_after=$(proc_status "$SERVER_PID" VmRSS)
     ((rss_after - rss_before < 8192)) ||
         fail "server RSS grew from $rss_before kB to $rss_after kB"
@@ -289,8 +302,24 @@ check_late_reader_short_sends() {
 # same_echo_after_partial_sends IN OUT: OUT must be IN, byte for byte;
 # else say where they part, and the likely mistake.
 same_echo_after_partial_sends() {
-    local differ
+    local differ got
     cmp -s "$1" "$2" && return 0
+    got=$(wc -c <"$2")
+    if grep -q ' error: recv: Resource temporarily unavailable' "$SERVER_LOG"; then
+        fail "the server dropped the client after $got of $(wc -c <"$1")" \
+            "bytes, logging 'error: recv: Resource temporarily" \
+            "unavailable': EAGAIN from recv() on a non-blocking socket means" \
+            "'nothing there now', not an error. Return, and wait for the" \
+            "next POLLIN" || return 1
+    fi
+    if ((got < $(wc -c <"$1"))) && cmp -s -n "$got" "$1" "$2"; then
+        fail "kept bytes never sent: ask for POLLOUT after EAGAIN. Only the" \
+            "first $got of $(wc -c <"$1") bytes came back, all of them right;" \
+            "the rest stayed kept. When send() takes nothing (EAGAIN) or part" \
+            "of the echo, watch the client for POLLOUT (events = POLLOUT):" \
+            "a client waiting for its echo sends nothing more, so POLLIN" \
+            "never comes" || return 1
+    fi
     differ=$(cmp "$1" "$2" 2>&1 | sed -n '1s/.*differ: //p')
     fail "the echo is not what was sent ($(wc -c <"$2") of $(wc -c <"$1")" \
         "bytes came back, first difference: ${differ:-none}). After a" \
@@ -298,6 +327,76 @@ same_echo_after_partial_sends() {
         "unsent: move it to the front (memmove) or keep an offset. Sending" \
         "the kept bytes again from their start repeats their head and" \
         "loses their tail"
+}
+
+# The poll server under the short-I/O shim, every second call on a
+# non-blocking socket failing with EAGAIN: for each line the client
+# sends, recv() takes it whole and the first send() of its echo fails
+# with EAGAIN, so all of the echo is kept. The client then waits for
+# its echo and sends nothing: only POLLOUT can wake the server to send
+# what it kept. (Unlike the late reader above, this leaves nothing to
+# chance: the EAGAIN comes at the same call in every run.)
+check_send_eagain_then_pollout() {
+    local i line status
+    _need_shortio
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB"
+        SHORTIO_MAX_BYTES=16384 SHORTIO_EAGAIN_EVERY=2 SHORTIO_EINTR_EVERY=0)
+    start_server "$STAGE_DIR/$SERVER_NAME" 0
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    for i in 1 2 3; do
+        printf 'line %s\n' "$i" >&"$TCP_FD"
+        status=0
+        read -r -t "$(scaled 3)" line <&"$TCP_FD" || status=$?
+        ((status <= 128)) ||
+            fail "kept bytes never sent: ask for POLLOUT after EAGAIN. The" \
+                "server's send() of the echo of 'line $i' failed with EAGAIN" \
+                "(the shim: 'buffer full, try later'), so it kept all of it;" \
+                "the client, waiting for its echo, sends nothing more, and in" \
+                "$(scaled 3) s the echo never came. Whenever bytes are kept" \
+                "(nothing sent, or part), watch the client for POLLOUT" \
+                "(events = POLLOUT), not POLLIN$(stub_note)" || return 1
+        ((status == 0)) ||
+            fail "the server closed the connection instead of echoing" \
+                "'line $i'. Under the shim its recv() and send() fail with" \
+                "EAGAIN now and then: that is 'try later', not an error." \
+                "After recv()'s, wait for POLLIN; after send()'s, keep the" \
+                "echo and wait for POLLOUT$(_logged_note ' error: ')" ||
+                return 1
+        [ "$line" = "line $i" ] || fail "sent 'line $i', got '$line'" ||
+            return 1
+    done
+    tcp_close "$TCP_FD"
+}
+
+# A and B connect; A leaves while B stays. The log must name A, by the
+# address and port it logged when A connected: drop_client() moves the
+# last client into A's slot, so a line written from that slot after
+# drop_client() names B.
+check_disconnect_names_its_peer() {
+    local a b peer said
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    a=$TCP_FD
+    echo_once "$a" "from A"
+    peer=$(grep ' connected$' "$SERVER_LOG" | tail -n 1)
+    peer=${peer% connected}
+    [ -n "$peer" ] || fail "A connected, and the log has no 'PEER connected'" ||
+        return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    b=$TCP_FD
+    echo_once "$b" "from B"
+    tcp_close "$a"
+    wait_until 5 log_reaches 1 ' disconnected$' ||
+        fail "A ($peer) left, and the server logged no 'PEER" \
+            "disconnected' line" || return 1
+    if ! grep -Fxq "$peer disconnected" "$SERVER_LOG"; then
+        said=$(grep -m 1 ' disconnected$' "$SERVER_LOG")
+        fail "A ($peer) left while B stayed, and the log says '$said'," \
+            "not '$peer disconnected'. Log the client's end before" \
+            "drop_client(list, i): it moves another client into slot i," \
+            "so c->peer afterwards is that client's" || return 1
+    fi
+    echo_once "$b" "B stays"
+    tcp_close "$b"
 }
 
 # server_is_idle: did the server use (almost) no CPU over half a second?
@@ -404,6 +503,7 @@ failed_client_is_closed() {
 # does, when start_client_thread() returns -1), frees the struct it
 # meant for the thread, and serves the next client.
 check_thread_create_failure() {
+    local peer
     start_failing pthread_create server || return 1
     tcp_open 127.0.0.1 "$SERVER_PORT" # the client whose thread fails
     wait_until 5 log_reaches 1 '^failonce: pthread_create' ||
@@ -419,7 +519,35 @@ check_thread_create_failure() {
             "'$(grep -m 1 ' error: pthread_create: ' "$SERVER_LOG")':" \
             "pthread functions return the error number and leave errno" \
             "alone: strerror(err), not strerror(errno)" || return 1
+    peer=$(grep -m 1 ' connected$' "$SERVER_LOG")
+    peer=${peer% connected}
+    grep -Fxq "$peer error: pthread_create: Resource temporarily unavailable" \
+        "$SERVER_LOG" ||
+        fail "pthread_create() failed for the client $peer, and the log" \
+            "line is '$(grep -m 1 ' error: pthread_create: ' "$SERVER_LOG")'," \
+            "not '$peer error: pthread_create: Resource temporarily" \
+            "unavailable'. Is the peer read from the struct after free()?" \
+            "Log first, then free(client) (or log the peer main() gave)" ||
+        return 1
+    ! log_reaches 1 '^failonce: pthread_detach' ||
+        fail "pthread_create() failed, and the server called" \
+            "pthread_detach() on the ID it did not get: no thread started," \
+            "so tid holds garbage. Check pthread_create()'s result first," \
+            "and detach only a thread that started (or create it" \
+            "detached, with attributes)" || return 1
+    ! log_reaches 1 '^failonce: pthread_create.. got attributes' ||
+        fail "pthread_create() got a pthread_attr_t that" \
+            "pthread_attr_init() never set up: call pthread_attr_init(&attr)" \
+            "before pthread_attr_setdetachstate(), and" \
+            "pthread_attr_destroy(&attr) once the thread is created" ||
+        return 1
     failed_client_is_closed pthread_create || return 1
+    ! log_reaches 1 '^failonce: close.. of a descriptor not open' ||
+        fail "pthread_create() failed, and the client's socket was closed" \
+            "twice (the second close() failed with EBADF): main() closes" \
+            "it when start_client_thread() returns -1, so that function" \
+            "must not close it too. (A second close() may close a" \
+            "descriptor another thread has just opened)" || return 1
     wait_until 5 log_reaches 1 '^failonce: the failed thread.s argument is freed' ||
         fail "pthread_create() failed, and the struct client meant for" \
             "the thread was never freed: no thread will free it now;" \
@@ -442,9 +570,13 @@ check_fork_failure() {
 
 # A fork server's children are left: say how many are zombies, and why.
 fail_children_left() {
-    local zombies
+    local zombies note
     zombies=$(zombie_count "$SERVER_PID")
-    if ((zombies > 0)); then
+    note=$(_sigchld_note "$(proc_status "$SERVER_PID" SigCgt)")
+    if ((zombies > 0)) && [[ $note == ". The parent does not catch"* ]]; then
+        fail "$zombies zombies: children that exited and were never" \
+            "reaped$note"
+    elif ((zombies > 0)); then
         fail "$zombies zombies: children that exited and were never" \
             "reaped. The parent must collect each one with waitpid():" \
             "on SIGCHLD, in a loop with WNOHANG, since one signal may" \
@@ -495,14 +627,33 @@ check_sigterm_with_clients() {
     children=$(child_pids "$SERVER_PID")
     check_stop_signal TERM
     for i in $children; do
-        wait_until 5 is_gone "$i" ||
-            fail "child $i outlived the server, which sends each child" \
-                "SIGTERM as it stops: does the child still block it, or" \
-                "run the parent's handler? It calls become_child() first"
+        wait_until 5 is_gone "$i" || fail_child_outlived "$i" || return 1
     done
     for i in "${fds[@]}"; do
         tcp_close "$i"
     done
+}
+
+# fail_child_outlived PID: a child outlived the server. Why, from its
+# blocked signals (/proc/PID/status SigBlk): SIGTERM (15, bit 14)
+# blocked still, or else (a child with its own handlers, which SIGTERM
+# ends) most likely never sent one.
+fail_child_outlived() {
+    local blocked
+    blocked=$((16#$(proc_status "$1" SigBlk 2>/dev/null || echo 0)))
+    if (((blocked >> 14) & 1)); then
+        fail "child $1 outlived the server, which sends each child SIGTERM" \
+            "as it stops: the child blocks SIGTERM still (the parent's" \
+            "mask, copied by fork()). The child must call become_child()," \
+            "which unblocks it, first thing"
+    else
+        fail "child $1 outlived the server, which sends each child SIGTERM" \
+            "as it stops, to the PIDs in its table of children. The child" \
+            "does not block SIGTERM: was it sent one? Does start_child()" \
+            "return the child's PID (fork()'s result) to the parent, so that" \
+            "main() records it? (Else: does the child run a handler that" \
+            "does not end it? It must call become_child() first thing)"
+    fi
 }
 
 # Run out of file descriptors: limited to 16 (0-2 and the listener
@@ -578,6 +729,14 @@ check_count_lines_in_order() {
             "$(log_count '^clients now: ') 'clients now: N' lines, not" \
             "4,000: count_clients() must log one for each change" ||
         return 1
+    bad=$(grep -E 'clients now: ' "$SERVER_LOG" |
+        grep -Evm 1 '^clients now: -?[0-9]+$') || true
+    [ -z "$bad" ] ||
+        fail "a 'clients now: N' line came in pieces, with another thread's" \
+            "log between them: '$bad'. The line must be written by one call" \
+            "(one fprintf() of the whole line, newline included): stderr is" \
+            "locked for one call at a time, so other threads' lines get in" \
+            "between two calls, lock or no lock" || return 1
     bad=$(grep '^clients now: ' "$SERVER_LOG" | awk '
         { n = $3 }
         NR > 1 && n - last != 1 && last - n != 1 {
@@ -718,8 +877,8 @@ socket_inodes() {
 # left, is reaped: none is left a zombie. First one client after another;
 # then 20 at once that leave together, so that their children exit at
 # nearly the same time: signals do not queue, and one SIGCHLD may stand
-# for several exits. Last, for certain: 5 children exit while the
-# parent is stopped (SIGSTOP), so it gets one SIGCHLD for all 5.
+# for several exits. Last, for certain: 50 children exit while the
+# parent is stopped (SIGSTOP), so it gets one SIGCHLD for all 50.
 check_children_reaped() {
     local i fds=()
     for i in $(seq 20); do
@@ -741,16 +900,19 @@ check_children_reaped() {
         tcp_close "$i"
     done
     wait_until 5 server_has_no_children || fail_children_left || return 1
-    check_one_sigchld_for_five
+    check_one_sigchld_for 50
 }
 
 server_zombies_are() {
     [ "$(zombie_count "$SERVER_PID")" -eq "$1" ]
 }
 
-check_one_sigchld_for_five() {
-    local i fds=() left
-    for i in 1 2 3 4 5; do
+# check_one_sigchld_for N: N children exit while the parent is stopped
+# (SIGSTOP), so it gets one SIGCHLD for all N. 50: more than any
+# handful a bounded loop would reap per signal.
+check_one_sigchld_for() {
+    local i fds=() left n=$1
+    for i in $(seq "$n"); do
         tcp_open 127.0.0.1 "$SERVER_PORT"
         fds+=("$TCP_FD")
         echo_once "$TCP_FD" "stopped $i"
@@ -760,16 +922,17 @@ check_one_sigchld_for_five() {
         tcp_close "$i"
     done
     left=0
-    wait_until 5 server_zombies_are 5 || left=1
+    wait_until 5 server_zombies_are "$n" || left=1
     kill -CONT "$SERVER_PID" # (a stopped server would not stop at SIGTERM)
-    ((left == 0)) || fail "5 clients left while the server was stopped, and" \
+    ((left == 0)) || fail "$n clients left while the server was stopped, and" \
         "their children did not all exit: $(child_pids "$SERVER_PID")" || return 1
     wait_until 5 server_has_no_children && return 0
-    fail "5 children exited while the server was stopped (SIGSTOP), so it" \
-        "got one SIGCHLD for the 5 (signals do not queue); then" \
+    fail "$n children exited while the server was stopped (SIGSTOP), so it" \
+        "got one SIGCHLD for the $n (signals do not queue); then" \
         "$(zombie_count "$SERVER_PID") zombies were left. Does" \
-        "on_child_exit() reap just one child per signal? Reap in a loop" \
-        "until waitpid(-1, NULL, WNOHANG) returns 0 or -1"
+        "on_child_exit() reap just one child per signal, or a bounded" \
+        "number? Reap in a loop until waitpid(-1, NULL, WNOHANG) returns" \
+        "0 or -1, however many that takes"
 }
 
 # Reaping must not wait for a child still running: A stays, B leaves
@@ -836,9 +999,10 @@ check_reaping_keeps_errno() {
 # client comes and goes, its child is reaped, and an unrelated process
 # (sleep) gets that child's PID; then the server gets SIGTERM. It prints
 # "reused PID" and then "spared" or "killed", or "no reuse" when it
-# could not arrange the reuse.
+# could not arrange the reuse, or "not reaped" when the child stayed.
+# HOW the child ends: "exit" (its client leaves) or "kill" (SIGKILL).
 pid_reuse_scene() {
-    local server=$1 log=$2 srv port child i sleeper state
+    local server=$1 log=$2 how=$3 srv port child i sleeper state
     exec 3>&- 4>&-
     "$server" 0 >"$log" 2>&1 &
     srv=$!
@@ -856,11 +1020,17 @@ pid_reuse_scene() {
         sleep 0.05
     done
     [ -n "$child" ] || { echo "no child"; return 1; }
+    [ "$how" != kill ] || kill -KILL "$child"
     exec 5>&-
     for i in $(seq 100); do
         [ -n "$(cat /proc/$srv/task/*/children 2>/dev/null)" ] || break
         sleep 0.05
     done
+    if [ -n "$(cat /proc/$srv/task/*/children 2>/dev/null)" ]; then
+        echo "not reaped $child $(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$srv/status")"
+        kill "$srv"
+        return 0
+    fi
     echo $((child - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null
     sleep 30 &
     sleeper=$!
@@ -880,24 +1050,63 @@ pid_reuse_scene() {
 # The parent signals its children when it stops, from its table of
 # children: a PID left there after its child was reaped may by then
 # belong to another process, which SIGTERM would kill.
+# Twice: a child that exits (its client left), and one killed by a
+# signal (SIGKILL), which waitpid() returns as well.
 check_reaped_pid_forgotten() {
     unshare -rpf --mount-proc true 2>/dev/null ||
         skip "unshare -rpf (a user and PID namespace) is not allowed here"
-    run with_timeout 20 unshare -rpf --mount-proc bash -c \
-        "$(declare -f pid_reuse_scene); pid_reuse_scene \"\$@\"" bash \
-        "$STAGE_DIR/server_fork" "$BATS_TEST_TMPDIR/pid_reuse.log"
-    echo "$output"
-    case $output in
-    *spared*) return 0 ;;
-    *"no reuse"*) skip "the namespace's next PID could not be chosen" ;;
-    *killed*) ;;
-    *) fail "the PID-reuse scene did not run: $output" || return 1 ;;
-    esac
-    local pid=${output#*reused }
-    fail "a client left and its child was reaped; its PID (${pid%%[!0-9]*})" \
-        "then went to an unrelated process, which the server killed" \
-        "when it got SIGTERM. The PID stayed in the table of children:" \
-        "call forget_child(pid) for each child waitpid() returns"
+    local how ended pid caught
+    for how in exit kill; do
+        run with_timeout 20 unshare -rpf --mount-proc bash -c \
+            "$(declare -f pid_reuse_scene); pid_reuse_scene \"\$@\"" bash \
+            "$STAGE_DIR/server_fork" "$BATS_TEST_TMPDIR/pid_reuse.log" "$how"
+        echo "# child ended by: $how"
+        echo "$output"
+        ended="a client left and its child was reaped"
+        [ "$how" = exit ] ||
+            ended="a child was killed by a signal (SIGKILL) and reaped"
+        case $output in
+        *spared*) continue ;;
+        *"not reaped"*)
+            read -r pid caught <<<"${output#*not reaped }"
+            fail "a child of server_fork ($pid) ended, and it was never" \
+                "reaped: it stays a zombie$(_sigchld_note "$caught")" ||
+                return 1
+            ;;
+        *"no reuse"*) skip "the namespace's next PID could not be chosen" ;;
+        *killed*) ;;
+        *) fail "the PID-reuse scene did not run: $output" || return 1 ;;
+        esac
+        pid=${output#*reused }
+        [ "$how" = exit ] ||
+            fail "$ended; its PID (${pid%%[!0-9]*}) then went to an" \
+                "unrelated process, which the server killed when it got" \
+                "SIGTERM. The PID stayed in the table of children: call" \
+                "forget_child(pid) for every child waitpid() returns, however" \
+                "it ended (exited or killed: not only if WIFEXITED)" ||
+            return 1
+        fail "$ended; its PID (${pid%%[!0-9]*}) then went to an unrelated" \
+            "process, which the server killed when it got SIGTERM. The PID" \
+            "stayed in the table of children: call forget_child(pid) for" \
+            "each child waitpid() returns" || return 1
+    done
+}
+
+# _sigchld_note SIGCGT: the end of a message on zombies, from a
+# parent's SigCgt (/proc/PID/status: the signals it catches). A parent
+# that no longer catches SIGCHLD lost its handler: the fork part's
+# become_child() (which resets the handlers, for the child) ran in it.
+_sigchld_note() {
+    local caught=$((16#${1:-0}))
+    if [ -n "${1:-}" ] && ((((caught >> 16) & 1) == 0)); then
+        printf '%s' ". The parent does not catch SIGCHLD any more, so its" \
+            " handler never runs: does it call become_child() itself" \
+            " (before fork(), or when fork() returns a PID)? Only the" \
+            " child, where fork() returned 0, may reset the handlers"
+    else
+        printf '%s' ". Reap each child that exits: waitpid() in a loop, in" \
+            " the SIGCHLD handler"
+    fi
 }
 
 server_children_are() {
@@ -1097,6 +1306,17 @@ check_accept_error() {
 }
 
 # lab: poll
+@test "poll: send() fails with EAGAIN (shim): the kept echo goes once POLLOUT says so" {
+    SERVER_NAME=server_poll
+    check_send_eagain_then_pollout
+}
+
+# lab: poll
+@test "poll: A leaves while B stays: the log says 'A disconnected', A's address and port" {
+    on server_poll check_disconnect_names_its_peer
+}
+
+# lab: poll
 @test "poll: SIGTERM with clients connected: exit 0" {
     on server_poll check_sigterm_with_clients
 }
@@ -1258,8 +1478,11 @@ check_accept_error() {
     on server check_no_server
 }
 
+# (Against the thread server alone, as the other client tests: that
+# the fork server's children end with it is the fork part's own test,
+# "fork: SIGTERM with clients connected".)
 @test "client: the server goes away mid-session: a clear message, exit 1" {
-    for_each_echoing check_client_reports_lost_server
+    on server check_client_reports_lost_server
 }
 
 @test "client: fds 0-2 closed: it acts as with /dev/null" {

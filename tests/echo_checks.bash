@@ -392,7 +392,14 @@ provoke_epipe() {
     if foreign_server; then # its log is not ours: see it close its end
         wait_until 5 server_closed_or_gone
     else
-        wait_until 5 _noticed_or_gone
+        wait_until 5 _noticed_or_gone ||
+            fail "a client sent 32 KiB and closed its socket at once, its" \
+                "echo unread; in 5 s the server logged" \
+                "no 'PEER error: send: ...' (or recv) line$(_logged_note ' disconnected$')." \
+                "Sending the echo to a closed connection fails (ECONNRESET," \
+                "then EPIPE): try to send it, and log the failure. (A poll()" \
+                "server that drops a client on POLLHUP or POLLERR before it" \
+                "reads and sends never sees that error)" || return 1
     fi
     if is_gone "$SERVER_PID"; then
         wait_for_exit "$SERVER_PID" 1

@@ -15,7 +15,16 @@
  * For pthread_create() it remembers the argument the thread would have
  * got; when the program free()s that very pointer, it says so too:
  *     failonce: the failed thread's argument is freed
- * Every other call passes through untouched.
+ * and it fills the failed call's thread ID with a poison value, which
+ * no real thread has: a pthread_detach() of it (the ID of a thread that
+ * never started) is not passed on, and says
+ *     failonce: pthread_detach() of the thread that failed to start
+ * Every other call passes through, with two more checks that say so on
+ * stderr (as long as FAILONCE is set):
+ *     failonce: close() of a descriptor not open (EBADF): closed twice?
+ *     failonce: pthread_create() got attributes never initialised
+ * (the last: attributes at an address no pthread_attr_init() gave, or
+ * given back to pthread_attr_destroy() since).
  *
  * Build and use (make test builds it):
  *     make tests/failonce.so
@@ -35,6 +44,16 @@ static const char *fail_what = ""; /* FAILONCE: the function to fail */
 static atomic_int failed_once;     /* 1 once the one failure happened */
 static _Atomic(void *) failed_arg; /* the thread's argument, until freed */
 static void (*real_free)(void *);  /* set before main() */
+static int (*real_close)(int);     /* set before main() */
+
+/* The thread ID a failed pthread_create() leaves: a pattern of bytes. */
+#define POISON_BYTE 0xA5
+
+/* The addresses of the pthread_attr_t objects set up by
+ * pthread_attr_init() and not destroyed since: a few are plenty. */
+#define MAX_ATTRS 16
+static const void *live_attrs[MAX_ATTRS];
+static pthread_mutex_t attrs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* say(MESSAGE): one line on stderr, in one write(). */
 #define say(message) say_text((message), sizeof(message) - 1)
@@ -65,6 +84,7 @@ __attribute__((constructor)) static void
 failonce_init(void)
 {
     find_real(&real_free, "free");
+    find_real(&real_close, "close");
     const char *what = getenv("FAILONCE");
     if (what != NULL)
         fail_what = what;
@@ -79,6 +99,87 @@ fail_now(const char *name)
            atomic_exchange(&failed_once, 1) == 0;
 }
 
+/* Is attr among live_attrs? With `forget`, take it out. */
+static int
+attr_is_live_or_forget(const void *attr, int forget)
+{
+    int found = 0;
+    pthread_mutex_lock(&attrs_lock);
+    for (int k = 0; k < MAX_ATTRS && !found; k++) {
+        if (live_attrs[k] == attr) {
+            found = 1;
+            if (forget)
+                live_attrs[k] = NULL;
+        }
+    }
+    pthread_mutex_unlock(&attrs_lock);
+    return found;
+}
+
+static int
+attr_is_live(const void *attr)
+{
+    return attr_is_live_or_forget(attr, 0);
+}
+
+int
+pthread_attr_init(pthread_attr_t *attr)
+{
+    static int (*real_init)(pthread_attr_t *);
+    if (real_init == NULL)
+        find_real(&real_init, "pthread_attr_init");
+    int err = real_init(attr);
+    if (err == 0 && !attr_is_live(attr)) {
+        pthread_mutex_lock(&attrs_lock);
+        for (int k = 0; k < MAX_ATTRS; k++) {
+            if (live_attrs[k] == NULL) {
+                live_attrs[k] = attr;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&attrs_lock);
+    }
+    return err;
+}
+
+int
+pthread_attr_destroy(pthread_attr_t *attr)
+{
+    static int (*real_destroy)(pthread_attr_t *);
+    if (real_destroy == NULL)
+        find_real(&real_destroy, "pthread_attr_destroy");
+    attr_is_live_or_forget(attr, 1);
+    return real_destroy(attr);
+}
+
+int
+pthread_detach(pthread_t th)
+{
+    static int (*real_detach)(pthread_t);
+    pthread_t poison;
+    memset(&poison, POISON_BYTE, sizeof poison);
+    if (memcmp(&th, &poison, sizeof th) == 0) {
+        say("failonce: pthread_detach() of the thread that failed to"
+            " start\n");
+        return ESRCH; /* glibc would read through it, and crash */
+    }
+    if (real_detach == NULL)
+        find_real(&real_detach, "pthread_detach");
+    return real_detach(th);
+}
+
+int
+close(int fd)
+{
+    if (real_close == NULL)
+        find_real(&real_close, "close");
+    int result = real_close(fd);
+    if (result < 0 && errno == EBADF && *fail_what != '\0')
+        say("failonce: close() of a descriptor not open (EBADF): closed"
+            " twice?\n");
+    return result;
+}
+
 int
 pthread_create(pthread_t *restrict newthread,
                const pthread_attr_t *restrict attr,
@@ -87,8 +188,11 @@ pthread_create(pthread_t *restrict newthread,
     static int (*real_create)(pthread_t *restrict,
                               const pthread_attr_t *restrict, void *(*)(void *),
                               void *restrict);
+    if (attr != NULL && *fail_what != '\0' && !attr_is_live(attr))
+        say("failonce: pthread_create() got attributes never initialised\n");
     if (fail_now("pthread_create")) {
         atomic_store(&failed_arg, arg);
+        memset(newthread, POISON_BYTE, sizeof *newthread);
         say("failonce: pthread_create() fails with EAGAIN\n");
         return EAGAIN; /* pthread functions return the error number */
     }
