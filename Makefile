@@ -39,7 +39,8 @@
 # Variables: CC=clang, CFLAGS='-O0 -g' (the language and warning flags
 # stay on), WERROR=1 (warnings become errors; CI sets it), BATS=...,
 # BATS_FLAGS=--tap; STAGE=2 also limits make check to stage 2; TEST=race
-# runs only the tests whose name matches (bats -f).
+# runs only the tests whose name matches (bats -f); SLOW=1 adds the tests
+# tagged slow to the default make test.
 # Sub-makes run with --no-print-directory, and a stage with nothing to
 # build says nothing.
 
@@ -82,6 +83,14 @@ TEST_DIRS := $(BUILT_STAGES)
 else
 TEST_FILES := $(sort $(wildcard tests/0$(STAGE)_*.bats))
 TEST_DIRS := $(filter $(BUILT_STAGES),$(filter 0$(STAGE)_%,$(STAGE_DIRS)))
+endif
+
+# Tests tagged slow ("# bats test_tags=slow" above them: half a minute
+# and more, for what make check-labs checks too) are left out of the
+# default run, to keep it near two minutes; SLOW=1, or any STAGE=,
+# runs them (CI does, with SLOW=1).
+ifeq ($(STAGE)$(SLOW),)
+TAG_FILTER := --filter-tags '!slow'
 endif
 
 CLANG_FORMAT ?= clang-format
@@ -141,7 +150,7 @@ test:
 ifneq ($(TEST_DIRS),)
 	@$(MAKE) -s --no-print-directory $(TEST_TOOLS)
 endif
-	$(BATS) $(BATS_FLAGS) $(if $(TEST),-f '$(TEST)') $(TEST_FILES)
+	$(BATS) $(BATS_FLAGS) $(TAG_FILTER) $(if $(TEST),-f '$(TEST)') $(TEST_FILES)
 
 clean:
 	@for dir in $(BUILT_STAGES); do \

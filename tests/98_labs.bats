@@ -2,7 +2,9 @@
 # The labs (labs/README.md) and the classic mistakes (check/mistakes/):
 # the quick checks, on every make test. Grading every hand-out, cut and
 # pasted back, and planting every mistake take minutes: make check-labs
-# and make check-mistakes do that.
+# and make check-mistakes do that. The two tests tagged slow (a hand-out
+# built, a submission graded) run with make test STAGE=labs or SLOW=1,
+# not in the default run.
 
 load helpers
 
@@ -41,6 +43,7 @@ fake_lab() {
     done
 }
 
+# bats test_tags=slow
 @test "labs: each hand-out builds warning-free (WERROR=1) and its servers start" {
     local dir stage prog pid
     for dir in "$LABS_OUT"/*-lab/; do
@@ -202,6 +205,7 @@ jq_of() {
         fail "the hung test's process is still running"
 }
 
+# bats test_tags=slow
 @test "make grade: a submission's own tests and Makefile are not used, only its code" {
     [ -f "$TOP/labs/01_echo/lab.conf" ] || skip "no lab for stage 01"
     local sub=$BATS_TEST_TMPDIR/student
