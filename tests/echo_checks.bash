@@ -427,8 +427,12 @@ _noticed_or_gone() {
 SHORTIO_LIB="$TOP/tests/shortio.so"
 
 _need_shortio() {
-    [ -z "${CHECK_VARIANT:-}" ] ||
-        skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim"
+    # make check-asan's programs take the shim too: a memory error that
+    # only short writes reach (a kept echo moved wrongly) shows there.
+    case ${CHECK_VARIANT:-} in
+    "" | asan) ;;
+    *) skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim" ;;
+    esac
     [ -f "$SHORTIO_LIB" ] ||
         fail "tests/shortio.so is not built: run make tools (make test does)"
 }
