@@ -84,8 +84,8 @@ start_child(int listen_fd, int client_fd, const char *peer)
         become_child();
         close(listen_fd);
         serve_client(client_fd, peer);
-        close(client_fd);
-        _exit(0); /* not exit(): see become_child() */
+        close(client_fd); /* (_exit() would close it too) */
+        _exit(0);         /* not exit(): see become_child() */
     }
     /* slide:end fork */
     if (pid < 0)
