@@ -87,11 +87,16 @@ run_recv_big(void)
     int sink = open("/dev/null", O_WRONLY);
     if (sink < 0) {
         perror("proto_harness: /dev/null");
+        close(pair[0]);
+        close(pair[1]);
         return 2;
     }
     pid_t sender = fork();
     if (sender < 0) {
         perror("proto_harness: fork");
+        close(sink);
+        close(pair[0]);
+        close(pair[1]);
         return 2;
     }
     if (sender == 0) {
@@ -110,6 +115,7 @@ run_recv_big(void)
         strcpy(line, "(none)");
 
     close(pair[0]); /* a sender still sending stops (EPIPE) */
+    close(sink);
     waitpid(sender, NULL, 0);
     printf("recv_file_data: %d %lld%s %s\n", result, (long long)seen.last,
            seen.went_down ? " (went down)" : "", line);
