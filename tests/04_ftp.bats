@@ -752,7 +752,7 @@ $output"
 }
 
 # lab: framing
-@test "a line of 1023, 1024 or 1025 bytes whose '\\n' comes a moment after the rest is answered as if it came whole" {
+@test "a line of 1023, 1024 or 1025 bytes whose newline comes a moment after the rest is answered as if it came whole" {
     start_ftp_server
     raw_open
     local field body

@@ -100,6 +100,12 @@ broken_links() {
         "$broken"
 }
 
+@test "labs: no test name of a stage holds a backslash (bats prints it otherwise, and the grader could not tell the test's part)" {
+    local names
+    names=$(grep -h '^@test ".*\\' "$TOP"/tests/0[1-9]_*.bats) || true
+    [ -z "$names" ] || fail "test names with a backslash: $names"
+}
+
 @test "labs: cut.awk refuses unmatched markers, naming the file and line" {
     local todo=$BATS_TEST_TMPDIR/todo src=$BATS_TEST_TMPDIR/x.c
     mkdir -p "$todo"
