@@ -1087,14 +1087,12 @@ check_three_replies() {
 # lab: reply
 @test "ping checks each reply: one 8 bytes longer than its request is not counted" {
     new_netns
-    local replier=$TOP/tests/icmp_replier pid
+    local replier=$TOP/tests/icmp_replier ready
     [ -x "$replier" ] || fail "$replier is not built: run make test"
     "${IN_NETNS[@]}" sh -c 'echo 1 >/proc/sys/net/ipv4/icmp_echo_ignore_all' ||
         skip "cannot stop the namespace's kernel from answering pings"
     coproc replier { "${IN_NETNS[@]}" "$replier" 2 8 3 2>&1 3>&- 4>&-; }
-    pid=$replier_PID
-    _test_pids+=("$pid")
-    local ready
+    _test_pids+=("$replier_PID")
     read -r -t "$(scaled 5)" ready <&"${replier[0]}" && [ "$ready" = ready ] ||
         fail "tests/icmp_replier did not start: '$ready'"
     run with_timeout 10 "${IN_NETNS[@]}" "${_client_wrapper[@]}" \
