@@ -40,7 +40,8 @@
 # stay on), WERROR=1 (warnings become errors; CI sets it), BATS=...,
 # BATS_FLAGS=--tap; STAGE=2 also limits make check to stage 2; TEST=race
 # runs only the tests whose name matches (bats -f); SLOW=1 adds the tests
-# tagged slow to the default make test.
+# tagged slow to the default make test; JOBS=N runs N test files at once
+# (default: one per core, where GNU parallel is installed).
 # Sub-makes run with --no-print-directory, and a stage with nothing to
 # build says nothing.
 
@@ -92,6 +93,15 @@ endif
 ifeq ($(STAGE)$(SLOW),)
 TAG_FILTER := --filter-tags '!slow'
 endif
+
+# With GNU parallel installed, make test runs JOBS test files at once
+# (default: one per core; JOBS=1 runs them one after another). The tests
+# of one file still run in order, and bats prints every file's results
+# in the usual order. Without GNU parallel (a different program of the
+# same name comes with moreutils) the files run one after another.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+JOBS_FLAGS = $(if $(filter-out 1,$(JOBS)),$(if $(shell parallel --version \
+	2>/dev/null | grep 'GNU parallel'),--jobs $(JOBS) --no-parallelize-within-files))
 
 CLANG_FORMAT ?= clang-format
 C_SOURCES := $(sort $(wildcard 0[1-5]_*/*.[ch] tests/*.c bench/*.c))
@@ -150,7 +160,7 @@ test:
 ifneq ($(TEST_DIRS),)
 	@$(MAKE) -s --no-print-directory $(TEST_TOOLS)
 endif
-	$(BATS) $(BATS_FLAGS) $(TAG_FILTER) $(if $(TEST),-f '$(TEST)') $(TEST_FILES)
+	$(BATS) $(BATS_FLAGS) $(JOBS_FLAGS) $(TAG_FILTER) $(if $(TEST),-f '$(TEST)') $(TEST_FILES)
 
 clean:
 	@for dir in $(BUILT_STAGES); do \
