@@ -35,7 +35,10 @@ its sampled mutants survives that check/mutants/survivors does not list.
   -s SEED  the sample's seed (default 1)
   -l       list the mutants, run nothing
 The tests are the stage's own bats files, run with bats -f on the test's
-name; every run is bounded (MUTANT_TIMEOUT seconds a test, default 300).
+name; every run is bounded (MUTANT_TIMEOUT seconds a test, default 300),
+and runs in a PID namespace of its own (unshare), so that nothing a
+mutant starts outlives its run (without unshare: said once, and a
+process group only).
 """
 
 import argparse
@@ -261,6 +264,40 @@ def run(cmd, timeout, **kw):
         return 124
 
 
+# Each run of a mutant's tests runs in a PID namespace of its own, whose
+# init is bats: when bats ends, the kernel kills whatever is left in the
+# namespace, so no process a mutant started outlives its run (a server's
+# forked child, re-parented away from the test that stopped its parent,
+# once did). --mount-proc: /proc then shows the namespace's PIDs, the
+# ones the tests see in $! and $$. Root needs no user namespace; anyone
+# else gets one that maps their user to itself (-c: not -r, or the tests
+# would think they were root and try raw sockets they cannot have).
+# Where unshare cannot (no util-linux, namespaces disabled), the tests
+# run in a process group of their own only, as before, and we say so.
+CONTAINERS = (["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"],
+              ["unshare", "--map-current-user", "--pid", "--fork", "--kill-child",
+               "--mount-proc"])
+
+
+def container():
+    """The command prefix that runs a command in a PID namespace of its
+    own, or [] (said once, on stdout as a TAP comment) if none works."""
+    for prefix in CONTAINERS:
+        try:
+            if subprocess.run(prefix + ["true"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=30).returncode == 0:
+                return prefix
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    print("# check/mutants.py: unshare cannot make a PID namespace here: the "
+          "tests of each mutant run in a process group of their own only, and "
+          "a process that leaves it (a daemon, a re-parented child) may "
+          "outlive its run")
+    sys.stdout.flush()
+    return []
+
+
 def copy_tree():
     if os.path.exists(TREE):
         shutil.rmtree(TREE)
@@ -273,10 +310,11 @@ def copy_tree():
         sys.exit("check/mutants.py: the unmutated tree does not build")
 
 
-def killer(lab, path, original_text, mutated_line, index, tests):
+def killer(lab, path, original_text, mutated_line, index, tests, contain):
     """Plant one mutant in the copy, build, run the tests until one
-    fails. Returns the killing test's name, None if it survived, or ''
-    if it did not compile."""
+    fails (each run behind the prefix contain: container()). Returns the
+    killing test's name, None if it survived, or '' if it did not
+    compile."""
     target = os.path.join(TREE, path)
     code = original_text.split("\n")
     code[index] = mutated_line
@@ -287,8 +325,9 @@ def killer(lab, path, original_text, mutated_line, index, tests):
                300) != 0:
             return ""
         for bats_file, name in tests:
-            status = run(["bats", "-f", "^" + re.escape(name) + "$",
-                          os.path.join(TREE, "tests", bats_file)], TEST_TIMEOUT)
+            status = run(contain + ["bats", "-f", "^" + re.escape(name) + "$",
+                                    os.path.join(TREE, "tests", bats_file)],
+                         TEST_TIMEOUT)
             if status != 0:
                 return name
         return None
@@ -310,8 +349,10 @@ def main():
 
     equivalent = load_listed(EQUIVALENT)
     known_survivors = load_listed(SURVIVORS)
+    contain = []
     if not args.l:
         copy_tree()
+        contain = container()
     below = []
     only = {w.split(":")[1] for w in args.labs if ":" in w}
     for lab in sorted(set(lab_dirs(args.labs))):
@@ -338,7 +379,7 @@ def main():
                     continue
                 with open(os.path.join(TREE, path)) as f:
                     original = f.read()
-                by = killer(lab, path, original, new, i, tests)
+                by = killer(lab, path, original, new, i, tests, contain)
                 if by == "":
                     stillborn += 1
                 elif by is None:

@@ -34,6 +34,12 @@
 # passed every test that ran is not given full marks while tests that
 # would check it could not run.
 #
+# A result for a test the grader does not know (bats printed its name
+# otherwise than the tests file writes it, say) is never counted as
+# passed: it fails, in a part "(unknown)" of its own, the test of that
+# name the grader expected says it has no result, and grade.sh names
+# it on stderr as an error. Such a run is never full marks.
+#
 # Exit status: 0 full marks, 1 anything short of it (a skipped test
 # too), 2 usage error.
 set -u
@@ -139,7 +145,8 @@ fi
 # for each test to $work/tests: PART, NAME, passed|failed|skipped, its
 # message (a failure's, a skip's reason).
 awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
-    -v stopped_after="$stopped_after" -v tests_out="$work/tests" '
+    -v stopped_after="$stopped_after" -v tests_out="$work/tests" \
+    -v unknown_out="$work/unknown" '
     FILENAME == ARGV[1] { # lab.conf
         if ($0 ~ /^part[ \t]/) {
             split($0, w, /[ \t]+/)
@@ -176,7 +183,26 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
         }
         current = line
         ran[current] = 1
-        p = (current in part_of) ? part_of[current] : "(given code)"
+        # A name the map does not have (bats printed it otherwise than
+        # it is written, say): its part cannot be told, so it is never
+        # counted as passed, in whichever part, but as a failure of its
+        # own, and the grader says so (on stderr too, below).
+        if (!(current in part_of)) {
+            part_of[current] = "(unknown)"
+            names[++ntests] = current
+            total["(unknown)"]++
+            nunknown++
+            result[current] = "failed"
+            message[current] = "unknown to the grader: bats reported a result for this test, but no @test of the tests has this name (as the grader reads it), so its part cannot be told and it is not counted as passed. Fix the test'"'"'s name (a backslash in it?) or the grader."
+            if (!("(unknown)" in first)) {
+                first["(unknown)"] = message[current]
+                first_test["(unknown)"] = current
+            }
+            print current > unknown_out
+            pending = ""
+            next
+        }
+        p = part_of[current]
         if (skipped) {
             skip[p]++
             if (!(p in skip_reason)) skip_reason[p] = reason
@@ -240,6 +266,7 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
             p = part_of[t]
             result[t] = "failed"
             why = build_error != "" ? substr(build_error, 3) : \
+                stopped_after == "" && nunknown ? "no result under this name: did it run under another, one unknown to the grader (see (unknown))?" : \
                 stopped_after == "" ? "did not run (the test run stopped early)" : \
                 seen_unrun++ ? "did not run: the whole run was stopped after " stopped_after " s (GRADE_TIMEOUT), in an earlier test" : \
                 "did not finish: the whole run was stopped after " stopped_after " s (GRADE_TIMEOUT), in this test"
@@ -252,6 +279,7 @@ awk -F '\t' -v build_error="$(cat "$work/build_error" 2>/dev/null)" \
             printf "%s\t%s\t%s\t%s\n", part_of[names[i]], names[i], \
                 result[names[i]], message[names[i]] > tests_out
         if (has_other) order[++nparts] = "(given code)"
+        if (nunknown) order[++nparts] = "(unknown)"
         for (i = 1; i <= nparts; i++) {
             p = order[i]
             printf "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", p, pass[p], total[p] - skip[p], skip[p], first[p], first_test[p], skip_reason[p]
@@ -300,9 +328,11 @@ awk -F '\t' '
             printf "      (all it printed: make test TEST='"'"'%s'"'"')\n", prefix
         }
         passed += $2; total += $3; skipped += $4
+        if ($1 == "(unknown)") unknown = $3
     }
     END {
-        verdict = passed < total ? "" : skipped > 0 ? "all passed, but " skipped " skipped (why: above): not full marks until they run" : "full marks"
+        verdict = unknown > 0 ? "not full marks: " unknown " test(s) unknown to the grader (above)" : \
+            passed < total ? "" : skipped > 0 ? "all passed, but " skipped " skipped (why: above): not full marks until they run" : "full marks"
         line = sprintf("  %-12s %3d/%-3d %s", "total", passed, total, verdict)
         sub(/ +$/, "", line)
         print line
@@ -312,6 +342,17 @@ awk -F '\t' '
 } >"$work/report"
 status=$?
 cat "$work/report"
+# A result the grader could not place is the grader's (or the tests')
+# fault, not the student's: say so where the teacher looks for errors.
+if [ -s "$work/unknown" ]; then
+    {
+        echo "grade.sh: error: bats reported tests the grader does not know" \
+            "(no @test of ${tests[*]} has the name, as grade.sh reads it);" \
+            "they are counted as failed, in part (unknown), and not as passed:"
+        sed 's/^/grade.sh:     /' "$work/unknown"
+    } >&2
+    status=1
+fi
 
 if [ -n "$csv" ]; then
     [ -s "$csv" ] ||

@@ -137,11 +137,8 @@ replay_example() {
     # tests/shortio.so makes every recv() and send() on a socket move 1
     # to 3 bytes, and some fail with EINTR: each request line reaches
     # the server in pieces, and so does each reply and file.
-    [ -z "${CHECK_VARIANT:-}" ] ||
-        skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim"
-    local shim="$TOP/tests/shortio.so"
-    [ -f "$shim" ] || fail "$shim is not built: run make test" \
-        "(or make tests/shortio.so)"
+    _need_shortio
+    local shim=$SHORTIO_LIB
     printf 'Hello, world!\n' >"$ROOT/hello.txt"
     start_server "$(command -v env)" LD_PRELOAD="$shim" \
         "$STAGE_DIR/server" -d "$ROOT" 0
@@ -491,11 +488,9 @@ read_reply() {
 
 # lab: framing
 @test "an upload cut off mid-data, under short reads and EINTR: logged at once as 'interrupted: connection closed'" {
-    [ -z "${CHECK_VARIANT:-}" ] ||
-        skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim"
+    _need_shortio
     needs_our_server "it reads our server's log"
-    local shim="$TOP/tests/shortio.so"
-    [ -f "$shim" ] || fail "$shim is not built: run make test"
+    local shim=$SHORTIO_LIB
     start_server "$(command -v env)" LD_PRELOAD="$shim" \
         "$STAGE_DIR/server" -d "$ROOT" 0
     raw_open

@@ -870,6 +870,23 @@ check_not_own_requests() {
             "(p->sock.icmp->echo_reply). The output: $output"
 }
 
+# check_changed_ignored SEQ HOW... -- WHY...: after `run ping`, did ping
+# say reply SEQ came back changed, and not count it? Else fail: "reply
+# SEQ came HOW, and ping did not say '...': WHY", and the output.
+check_changed_ignored() {
+    local seq=$1 said how=()
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        how+=("$1")
+        shift
+    done
+    shift # the --
+    said="icmp_seq=$seq: the data came back changed, reply ignored"
+    [[ "$output" == *"$said"* ]] && [[ "$output" != *"icmp_seq=$seq ttl="* ]] ||
+        fail "reply $seq came ${how[*]}, and ping did not say '$said':" \
+            "$@" "The output: $output"
+}
+
 # check_three_replies [ADDRESS]: after `run ping -c 3 ADDRESS` (default
 # 127.0.0.1), three replies with their TTL and time, and a summary with
 # no loss.
@@ -1055,27 +1072,21 @@ check_three_replies() {
             "p->sock.icmp->echo_reply, not anything but a request" \
             "(type != echo_request lets every other type in). The" \
             "output: $output"
-    [[ "$output" == *"icmp_seq=6: the data came back changed, reply ignored"* ]] &&
-        [[ "$output" != *"icmp_seq=6 ttl="* ]] ||
-        fail "reply 6 came with the last two words of its data swapped" \
-            "(its checksum still right: the sum ignores their order), and" \
-            "ping did not say 'icmp_seq=6: the data came back changed," \
-            "reply ignored': is_our_reply() must compare the data with" \
-            "what fill_data() writes for seq, all DATA_SIZE bytes (not" \
-            "sizeof a pointer, nor the first few). The output: $output"
+    check_changed_ignored 6 "with the last two words of its data swapped" \
+        "(its checksum still right: the sum ignores their order)" -- \
+        "is_our_reply() must compare the data with what fill_data()" \
+        "writes for seq, all DATA_SIZE bytes (not sizeof a pointer, nor" \
+        "the first few)."
     [[ "$output" == *"no reply to icmp_seq=7 within 0.5 s"* ]] ||
         fail "reply 7 came from 127.0.0.2, and ping counted it as" \
             "127.0.0.1's: is_our_reply() must skip a reply that is not" \
             "from the host we ping (is_from_target()). The output: $output"
-    [[ "$output" == *"icmp_seq=8: the data came back changed, reply ignored"* ]] &&
-        [[ "$output" != *"icmp_seq=8 ttl="* ]] ||
-        fail "reply 8 came cut to its 8-byte header, none of its 56" \
-            "data bytes (its checksum right), and ping did not say" \
-            "'icmp_seq=8: the data came back changed, reply ignored':" \
-            "the data must be DATA_SIZE bytes, all compared; comparing" \
-            "len - 8 bytes, the length never checked, takes a cut reply;" \
-            "and a header alone is a reply too (len < sizeof header" \
-            "skips only what is shorter). The output: $output"
+    check_changed_ignored 8 "cut to its 8-byte header, none of its 56" \
+        "data bytes (its checksum right)" -- \
+        "the data must be DATA_SIZE bytes, all compared; comparing" \
+        "len - 8 bytes, the length never checked, takes a cut reply;" \
+        "and a header alone is a reply too (len < sizeof header" \
+        "skips only what is shorter)."
     [ "$status" -eq 1 ] || fail "exit $status: $output"
     [[ "$output" == *"8 packets transmitted, 1 received, 87% packet loss"* ]] ||
         fail "$output"
@@ -1100,13 +1111,10 @@ check_three_replies() {
     [[ "$output" == *"icmp_seq=1 ttl="* && "$output" == *"icmp_seq=3 ttl="* ]] ||
         fail "replies 1 and 3, exactly as the requests, were not counted:" \
             "$output"
-    [[ "$output" == *"icmp_seq=2: the data came back changed, reply ignored"* ]] &&
-        [[ "$output" != *"icmp_seq=2 ttl="* ]] ||
-        fail "reply 2 came with its 56 data bytes and 8 more (its checksum" \
-            "right), and ping did not say 'icmp_seq=2: the data came back" \
-            "changed, reply ignored': the reply must be exactly as long as" \
-            "the request, len == sizeof header + DATA_SIZE (len >= ... takes" \
-            "a longer one). The output: $output"
+    check_changed_ignored 2 "with its 56 data bytes and 8 more" \
+        "(its checksum right)" -- \
+        "the reply must be exactly as long as the request," \
+        "len == sizeof header + DATA_SIZE (len >= ... takes a longer one)."
     [ "$status" -eq 1 ] || fail "exit $status (2 of 3 replies): $output"
 }
 

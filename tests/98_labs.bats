@@ -186,6 +186,24 @@ jq_of() {
         fail "the total line does not say tests were skipped: $output"
 }
 
+@test "grade.sh: a result under a name the grader does not know is refused, never full marks" {
+    local lab="$BATS_TEST_TMPDIR/09_fake-lab"
+    fake_lab "$lab"
+    cp "$lab/unknown_name.bats" "$lab/tests/09_fake.bats" # (why: in it)
+    run with_timeout 60 "$lab/grade.sh"
+    [ "$status" -eq 1 ] || fail "exit $status, not 1: $output"
+    [[ "$output" == *"(unknown)      0/1"*'first failure: two has a \ in its name'*"unknown to the grader"* ]] ||
+        fail "the result is not named as unknown to the grader: $output"
+    [[ "$output" == *"(given code)   1/1"* ]] ||
+        fail "the unknown result was counted as given code: $output"
+    [[ "$output" == *"two "*"0/1"*"no result under this name"* ]] ||
+        fail "part two does not say its test had no result: $output"
+    [[ "$output" == *"total"*"3/5"*"not full marks"* ]] ||
+        fail "the total is not 3/5, not full marks: $output"
+    [[ "$output" == *"grade.sh: error: "*"does not know"*'grade.sh:     two has a \ in its name'* ]] ||
+        fail "no error on stderr naming the test: $output"
+}
+
 @test "grade.sh: a test that times out is reported as a timeout, in its own part" {
     fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
     FOR_EVER=1 TEST_TIMEOUT=2 run with_timeout 60 \

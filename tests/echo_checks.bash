@@ -419,24 +419,9 @@ _noticed_or_gone() {
     log_reaches 1 ' error: (send|recv): ' || is_gone "$SERVER_PID"
 }
 
-# The short-I/O shim (tests/shortio.c, built by make tools): every read
-# and write on a TCP socket moves at most SHORTIO_MAX_BYTES, and every
-# 4th call fails with EINTR, as on a slow network with signals about.
+# The short-I/O shim: SHORTIO_LIB and _need_shortio (tests/helpers.bash).
 # On loopback send() practically always takes the whole buffer, so a
 # send_all() without its loop passes every other test.
-SHORTIO_LIB="$TOP/tests/shortio.so"
-
-_need_shortio() {
-    # make check-asan's programs take the shim too: a memory error that
-    # only short writes reach (a kept echo moved wrongly) shows there.
-    case ${CHECK_VARIANT:-} in
-    "" | asan) ;;
-    *) skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim" ;;
-    esac
-    [ -f "$SHORTIO_LIB" ] ||
-        fail "tests/shortio.so is not built: run make tools (make test does)"
-}
-
 SHORT_IO_HINT="send() may take only part of a buffer: call it again for the rest (the loop in send_all()).
 send() and recv() may fail with EINTR: call them again."
 

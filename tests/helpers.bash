@@ -23,6 +23,8 @@
 #   zombie_count PID, have_ipv6, random_file PATH BYTES, fail MESSAGE...
 #   skip_under VARIANT REASON    skip the test under that make check
 #                                variant, for one that cannot work there
+#   _need_shortio, SHORTIO_LIB   the short-I/O shim, for a test that
+#                                preloads it (skips where it cannot)
 #   foreign_server, foreign_client   is a program of another's under test?
 #   needs_our_server REASON, needs_our_client REASON
 #                                skip the test, with REASON, when it is
@@ -115,6 +117,28 @@ stub_note() {
 # suite under VARIANT (see CHECK_VARIANT above), saying why.
 skip_under() {
     [ "${CHECK_VARIANT:-}" != "$1" ] || skip "$2 (make check-$1)"
+}
+
+# The short-I/O shim (tests/shortio.c, built by make tools): every read
+# and write on a TCP socket moves at most SHORTIO_MAX_BYTES, and every
+# 4th call fails with EINTR, as on a slow network with signals about.
+# A test preloads it: env LD_PRELOAD="$SHORTIO_LIB" PROGRAM.
+SHORTIO_LIB="$TOP/tests/shortio.so"
+
+# _need_shortio: skip the test under a make check variant whose wrapper
+# stands in the shim's place; fail it if the shim is not built.
+_need_shortio() {
+    # make check-asan's programs take the shim too: a memory error that
+    # only short reads or writes reach (a kept echo moved wrongly, a
+    # line buffer filled in pieces) shows there. (ASan's runtime is
+    # linked into clang's programs, so it comes first all the same; gcc's
+    # is a library, and check/run lets it start behind a preload.)
+    case ${CHECK_VARIANT:-} in
+    "" | asan) ;;
+    *) skip "make check-$CHECK_VARIANT runs its own wrapper, not the shim" ;;
+    esac
+    [ -f "$SHORTIO_LIB" ] ||
+        fail "tests/shortio.so is not built: run make tools (make test does)"
 }
 
 # foreign_server, foreign_client: is the program under test one of
