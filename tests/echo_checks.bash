@@ -764,8 +764,10 @@ _logged_note() {
 # check_echo_memory_asan: serve_client() alone (tests/net_harness.c
 # serve_one), built with AddressSanitizer: a first recv() that fills the
 # whole buffer (the server is stopped while 32 KiB wait for it), then a
-# reset. Nothing may be written past the buffer, and nothing allocated
-# for the client may be left when the server exits.
+# reset; then, in a second run, a client that closes with its echo
+# unread, so that send() fails. Nothing may be written past the buffer,
+# and nothing allocated for the client may be left when the server
+# exits, whichever way serve_client() returned.
 check_echo_memory_asan() {
     build_harness address ||
         skip "the compiler cannot build with -fsanitize=address here"
@@ -800,7 +802,28 @@ check_echo_memory_asan() {
     fi
     [ "$EXIT_STATUS" -eq 0 ] ||
         fail "serve_client() alone (tests/net_harness.c serve_one) exited" \
-            "$EXIT_STATUS after a full buffer and a reset: $(tail -n 3 "$SERVER_LOG")"
+            "$EXIT_STATUS after a full buffer and a reset: $(tail -n 3 "$SERVER_LOG")" ||
+        return 1
+
+    # Then the other way out: the client sends 32 KiB and closes before
+    # reading any echo (as in provoke_epipe), so send_all() fails.
+    start_server "$HARNESS" serve_one || return 1
+    stop_now "$SERVER_PID"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
+    tcp_close "$TCP_FD"
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$SERVER_PID" 10 || return 1
+    grep -q 'LeakSanitizer: detected memory leaks' "$SERVER_LOG" &&
+        fail "memory allocated for the client was never freed: its client" \
+            "closed with the echo unread, send() failed ($(grep -m 1 -o \
+                'error: [a-z]*: .*' "$SERVER_LOG")), and serve_client()" \
+            "returned without free(). Free it on every way out (a failed" \
+            "send too, not only end of file and recv()), or use a buffer" \
+            "on the stack."
+    [ "$EXIT_STATUS" -eq 0 ] ||
+        fail "serve_client() alone (tests/net_harness.c serve_one) exited" \
+            "$EXIT_STATUS after a failed send: $(tail -n 3 "$SERVER_LOG")"
 }
 
 # check_reset_is_recv_error: a client reads part of its echo and closes
