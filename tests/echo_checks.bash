@@ -1074,8 +1074,9 @@ check_accept_eintr_retried() {
 # then 127.0.0.1 (a private /etc/hosts, bind-mounted in a user and
 # mount namespace of the client's own: "${WITH_HOSTS[@]}" CMD...),
 # while the server listens on IPv4 alone (tests/ipv4only.so takes IPv6
-# away from it): ::1 refuses, 127.0.0.1 serves. Skips where namespaces
-# or ::1 are missing.
+# away from it): ::1 refuses, 127.0.0.1 serves. Then the client loses
+# IPv6 too: socket() fails for ::1, and it must go on to 127.0.0.1.
+# Skips where namespaces or ::1 are missing.
 BOTH_NAME=sockstep-both
 
 _need_both_name() {
@@ -1113,7 +1114,21 @@ check_client_tries_each_address() {
         fail "$BOTH_NAME is ::1, refused (the server listens on IPv4" \
             "only), then 127.0.0.1, served; the client exited $status:" \
             "'$output'. connect_to() must try the next address when" \
-            "connect() fails: does its loop stop after the first?"
+            "connect() fails: does its loop stop after the first?" ||
+        return 1
+    # The same name on a client without IPv6 (tests/ipv4only.so):
+    # socket() fails for ::1, and 127.0.0.1 is still there to try. (A
+    # new server: stage 01's ends with its first client.)
+    _start_ipv4_only_server || return 1
+    run with_timeout 10 "${WITH_HOSTS[@]}" env \
+        LD_PRELOAD="$TOP/tests/ipv4only.so" "$STAGE_DIR/client" \
+        "$BOTH_NAME" "$SERVER_PORT" <<<"hi"
+    [ "$status" -eq 0 ] && [ "$output" = hi ] ||
+        fail "$BOTH_NAME is ::1 then 127.0.0.1; on a client without IPv6" \
+            "(tests/ipv4only.so) socket() fails for ::1 (EAFNOSUPPORT), and" \
+            "the client exited $status: '$output'. When socket() fails, go" \
+            "on to the next address (continue), as when connect() fails:" \
+            "does the loop stop (break) at the first socket() that fails?"
 }
 
 # The same name, with the client allowed one descriptor beyond fds
