@@ -969,7 +969,7 @@ check_send_error_logged() {
 # many open files" once and returns -1, and the server exits 1. A
 # server that calls accept() again at once spins at full CPU and fills
 # its log. The server is started with a limit of 4: fds 0-2 and its
-# listening socket.
+# listening socket. Then the same for ENFILE (_check_accept_enfile).
 check_accept_emfile() {
     skip_under valgrind "valgrind itself needs descriptors under so low a limit"
     command -v prlimit >/dev/null || skip "prlimit(1) is not installed"
@@ -1004,7 +1004,45 @@ check_accept_emfile() {
     [ "$EXIT_STATUS" -eq 1 ] ||
         fail "accept() failed with EMFILE and the server exited" \
             "$EXIT_STATUS, not 1: a failure to serve is an error (exit 1)," \
-            "not a normal end (break, or return 0?)"
+            "not a normal end (break, or return 0?)" || return 1
+    _check_accept_enfile
+}
+
+# _check_accept_enfile: accept() fails with ENFILE, the whole system out
+# of file descriptors (tests/acceptfail.so, ACCEPTFAIL=ENFILE), while a
+# client waits. Like EMFILE, it is the server's error, not the new
+# connection's: logged once, and the server exits 1. Code that stops
+# for EMFILE alone and calls accept() again after any other error
+# takes the waiting client instead, and spins while ENFILE lasts.
+_check_accept_enfile() {
+    local shim="$TOP/tests/acceptfail.so"
+    [ -f "$shim" ] ||
+        fail "tests/acceptfail.so is not built: make test builds it" ||
+        return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=ENFILE \
+        "$STAGE_DIR/$SERVER_NAME" 0 || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+    wait_until 5 log_reaches 1 '^acceptfail: ' ||
+        fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||
+        return 1
+    wait_until 5 is_gone "$SERVER_PID" ||
+        fail "accept() failed with ENFILE (Too many open files in system:" \
+            "the whole system is out of descriptors), and the server went" \
+            "on$(_logged_note ' connected$'). ENFILE, ENOBUFS and ENOMEM are" \
+            "the server's errors, as EMFILE is: only an error of the new" \
+            "connection (is_new_connection_error(), EINTR) is retried. Does" \
+            "the code stop for EMFILE alone, and call accept() again after" \
+            "any other error?" || return 1
+    tcp_close "$TCP_FD"
+    wait_for_exit "$SERVER_PID" 1
+    local lines
+    lines=$(log_count ': accept: ')
+    ((lines == 1)) ||
+        fail "accept()'s ENFILE was logged $lines times, not once" ||
+        return 1
+    [ "$EXIT_STATUS" -eq 1 ] ||
+        fail "accept() failed with ENFILE and the server exited" \
+            "$EXIT_STATUS, not 1"
 }
 
 # check_accept_nonblock_quiet: accept_client() alone (tests/net_harness.c
