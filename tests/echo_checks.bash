@@ -935,7 +935,15 @@ check_logs_on_stderr() {
     read -r -t "$(scaled 5)" line <&"$TCP_FD" ||
         fail "no echo of 'bye'$(stub_note)" || return 1
     tcp_close "$TCP_FD"
-    wait_until 5 grep -q ' disconnected$' "$err" && return 0
+    if wait_until 5 grep -q ' disconnected$' "$err"; then
+        # The last thing logged: a line, '\n' and all, or the next line
+        # (the next client's 'connected') would be glued to it.
+        [ -z "$(tail -c 1 "$err")" ] ||
+            fail "'PEER disconnected' was logged without its '\\n': the" \
+                "next line logged would join it ('...disconnected[...]:PORT" \
+                "connected'). End each log line with \\n."
+        return
+    fi
     wait_until 1 is_gone "$SERVER_PID" || true
     grep -q ' disconnected$' "$SERVER_LOG" &&
         fail "'PEER disconnected' came on stdout, not stderr. stdout to a" \
