@@ -517,6 +517,45 @@ client_err() {
         "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
 }
 
+# The same stranger in disguise: in the test's own network namespace,
+# nftables makes its datagram come from 127.0.0.2 and from the server's
+# own port. Only the address tells it from the server: a client that
+# compares the ports alone takes it for the echo (as one that compares
+# the addresses alone fails the test above).
+# lab: udp
+@test "a datagram from anyone but the server: from its port at another address, it is not the echo either" {
+    new_netns
+    start_netns_server
+    stop_now "$SERVER_PID"
+    start_waiting_client -t 5 -r 0 127.0.0.1 "$SERVER_PORT"
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                udp dport $CLIENT_PORT udp sport != $SERVER_PORT ip saddr set 127.0.0.2 udp sport set $SERVER_PORT
+            }
+        }"
+    "${IN_NETNS[@]}" bash -c 'exec 5<>"/dev/udp/127.0.0.1/$0" &&
+        printf "datagram 1\n" >&5' "$CLIENT_PORT"
+    disguised_done() {
+        grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$CLIENT_PID"
+    }
+    wait_until 5 disguised_done
+    grep -q "^client: ignoring 11 bytes from 127\.0\.0\.2:$SERVER_PORT: not the server\$" \
+        "$BATS_TEST_TMPDIR/err" ||
+        fail "a datagram from 127.0.0.2, sent from the server's port" \
+            "($SERVER_PORT), was taken for the echo: the server, at" \
+            "127.0.0.1, is stopped and has sent nothing. A datagram is the" \
+            "server's only when both its address and its port are: compare" \
+            "the whole address (same_address()), not the port alone." \
+            "stdout: '$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)" ||
+        return 1
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$CLIENT_PID" 10
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(client_err)"
+    [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ]
+}
+
 # A stranger sends the waiting client a datagram every 0.3 s for 6 s.
 # -t 1 is the whole wait, not the wait for each datagram: the client
 # gives up after 1 s, whatever comes meanwhile. (3 s is a bound for
