@@ -587,7 +587,30 @@ client_err() {
     [ "$EXIT_STATUS" -eq 1 ] || fail "exit $EXIT_STATUS: $(client_err)"
     grep -q 'datagram 1 lost: no echo after 1 try$' "$BATS_TEST_TMPDIR/err" &&
         grep -q 'ignoring 6 bytes from 127\.0\.0\.1:[0-9]*: not the server$' \
-            "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
+            "$BATS_TEST_TMPDIR/err" || fail "$(client_err)" || return 1
+
+    # One stray, 1 s into a wait of 2 s: the receive after it may wait
+    # only the second left. A receive timeout set once, to the whole 2
+    # s, lasts until 3 s. (Only a late stray lengthens the wait: a
+    # scheduler's delay can make it miss, never fail the right code.)
+    stop_now "$SERVER_PID"
+    start_waiting_client -t 2 -r 0 127.0.0.1 "$SERVER_PORT"
+    started=$EPOCHREALTIME
+    sleep 1
+    udp_open 127.0.0.1 "$CLIENT_PORT"
+    printf 'stray\n' >&"$UDP_FD" 2>/dev/null || true
+    udp_close "$UDP_FD"
+    wait_for_exit "$CLIENT_PID" 10
+    kill -CONT "$SERVER_PID"
+    elapsed_ms=$(((${EPOCHREALTIME/./} - ${started/./}) / 1000))
+    ((elapsed_ms < $(scaled 2700))) ||
+        fail "with -t 2 the client waited $elapsed_ms ms for its echo, a" \
+            "stray datagram 1 s in: the receive after the stray waited" \
+            "the whole 2 s again. Before each receive, give" \
+            "set_receive_timeout() the time left (the deadline minus" \
+            "monotonic_now()), not c->timeout_s: is the receive timeout" \
+            "set once, before the loop? stderr: $(client_err)"
+    [ "$EXIT_STATUS" -eq 1 ] || fail "exit $EXIT_STATUS: $(client_err)"
 }
 
 # Datagrams from the server's address and port that are not the echo:
