@@ -538,7 +538,8 @@ check_client_reports_lost_server() {
 # client's recv() fails with ECONNRESET, and the client must say so
 # ("client: recv: Connection reset by peer") and exit 1. A recv_all()
 # that returns 0 (or what it got) on an error makes the client say
-# that the server closed the connection, which it did not.
+# that the server closed the connection, which it did not. Then the
+# same after part of an echo (_client_reports_reset_after_part).
 check_client_reports_reset() {
     local fifo="$BATS_TEST_TMPDIR/lines" writer client
     rm -f "$fifo"
@@ -571,7 +572,32 @@ check_client_reports_reset() {
             "client says 'client: recv: Connection reset by peer'; fewer" \
             "bytes than asked means the server closed, which it did not." ||
         return 1
-    [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1"
+    [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1" ||
+        return 1
+    _client_reports_reset_after_part
+}
+
+# _client_reports_reset_after_part: a server that sends back half of
+# the line, then resets the connection (tests/net_harness.c
+# echo_half_reset). recv() gives those bytes, then fails with
+# ECONNRESET: recv_all() must return -1 still, not the count it got.
+_client_reports_reset_after_part() {
+    needs_our_client "it reads our client's error message"
+    build_harness ||
+        fail "tests/net_harness.c did not build with net.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")" || return 1
+    start_server "$HARNESS" echo_half_reset || return 1
+    local status=0
+    run_client 127.0.0.1 "$SERVER_PORT" <<<"hello, world" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
+    grep -q 'recv: Connection reset by peer' "$BATS_TEST_TMPDIR/err" ||
+        fail "a server sent back half of the line, then reset the" \
+            "connection (tests/net_harness.c echo_half_reset), and the" \
+            "client said '$(head -c 200 "$BATS_TEST_TMPDIR/err")'. recv()" \
+            "gave 6 bytes, then failed with ECONNRESET: recv_all() returns" \
+            "-1 then, whatever it got before; returning the bytes it got" \
+            "says the server closed, which it did not." || return 1
+    [ "$status" -eq 1 ] || fail "the client exited $status, not 1"
 }
 
 _server_has_unread() {
