@@ -541,8 +541,14 @@ client_err() {
         grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$CLIENT_PID"
     }
     wait_until 5 disguised_done
-    grep -q "^client: ignoring 11 bytes from 127\.0\.0\.2:$SERVER_PORT: not the server\$" \
-        "$BATS_TEST_TMPDIR/err" ||
+    ! grep -q 'not the server' "$BATS_TEST_TMPDIR/err" ||
+        grep -q "^client: ignoring 11 bytes from 127\.0\.0\.2:$SERVER_PORT: not the server\$" \
+            "$BATS_TEST_TMPDIR/err" ||
+        fail "a datagram from 127.0.0.2:$SERVER_PORT was ignored, but the" \
+            "client named another sender: $(grep -m 1 'not the server' \
+                "$BATS_TEST_TMPDIR/err"). Format the address the datagram" \
+            "came from (recvmsg()'s), not the server's." || return 1
+    grep -q 'not the server' "$BATS_TEST_TMPDIR/err" ||
         fail "a datagram from 127.0.0.2, sent from the server's port" \
             "($SERVER_PORT), was taken for the echo: the server, at" \
             "127.0.0.1, is stopped and has sent nothing. A datagram is the" \
