@@ -517,6 +517,51 @@ client_err() {
         "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
 }
 
+# The same stranger in disguise: in the test's own network namespace,
+# nftables makes its datagram come from 127.0.0.2 and from the server's
+# own port. Only the address tells it from the server: a client that
+# compares the ports alone takes it for the echo (as one that compares
+# the addresses alone fails the test above).
+# lab: udp
+@test "a datagram from anyone but the server: from its port at another address, it is not the echo either" {
+    new_netns
+    start_netns_server
+    stop_now "$SERVER_PID"
+    start_waiting_client -t 5 -r 0 127.0.0.1 "$SERVER_PORT"
+    netns_nft "
+        table inet sockstep {
+            chain input {
+                type filter hook input priority 0;
+                udp dport $CLIENT_PORT udp sport != $SERVER_PORT ip saddr set 127.0.0.2 udp sport set $SERVER_PORT
+            }
+        }"
+    "${IN_NETNS[@]}" bash -c 'exec 5<>"/dev/udp/127.0.0.1/$0" &&
+        printf "datagram 1\n" >&5' "$CLIENT_PORT"
+    disguised_done() {
+        grep -q 'not the server' "$BATS_TEST_TMPDIR/err" || is_gone "$CLIENT_PID"
+    }
+    wait_until 5 disguised_done
+    ! grep -q 'not the server' "$BATS_TEST_TMPDIR/err" ||
+        grep -q "^client: ignoring 11 bytes from 127\.0\.0\.2:$SERVER_PORT: not the server\$" \
+            "$BATS_TEST_TMPDIR/err" ||
+        fail "a datagram from 127.0.0.2:$SERVER_PORT was ignored, but the" \
+            "client named another sender: $(grep -m 1 'not the server' \
+                "$BATS_TEST_TMPDIR/err"). Format the address the datagram" \
+            "came from (recvmsg()'s), not the server's." || return 1
+    grep -q 'not the server' "$BATS_TEST_TMPDIR/err" ||
+        fail "a datagram from 127.0.0.2, sent from the server's port" \
+            "($SERVER_PORT), was taken for the echo: the server, at" \
+            "127.0.0.1, is stopped and has sent nothing. A datagram is the" \
+            "server's only when both its address and its port are: compare" \
+            "the whole address (same_address()), not the port alone." \
+            "stdout: '$(cat "$BATS_TEST_TMPDIR/out")'; stderr: $(client_err)" ||
+        return 1
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$CLIENT_PID" 10
+    [ "$EXIT_STATUS" -eq 0 ] || fail "exit $EXIT_STATUS: $(client_err)"
+    [ "$(cat "$BATS_TEST_TMPDIR/out")" = "datagram 1" ]
+}
+
 # A stranger sends the waiting client a datagram every 0.3 s for 6 s.
 # -t 1 is the whole wait, not the wait for each datagram: the client
 # gives up after 1 s, whatever comes meanwhile. (3 s is a bound for
@@ -548,7 +593,30 @@ client_err() {
     [ "$EXIT_STATUS" -eq 1 ] || fail "exit $EXIT_STATUS: $(client_err)"
     grep -q 'datagram 1 lost: no echo after 1 try$' "$BATS_TEST_TMPDIR/err" &&
         grep -q 'ignoring 6 bytes from 127\.0\.0\.1:[0-9]*: not the server$' \
-            "$BATS_TEST_TMPDIR/err" || fail "$(client_err)"
+            "$BATS_TEST_TMPDIR/err" || fail "$(client_err)" || return 1
+
+    # One stray, 1 s into a wait of 2 s: the receive after it may wait
+    # only the second left. A receive timeout set once, to the whole 2
+    # s, lasts until 3 s. (Only a late stray lengthens the wait: a
+    # scheduler's delay can make it miss, never fail the right code.)
+    stop_now "$SERVER_PID"
+    start_waiting_client -t 2 -r 0 127.0.0.1 "$SERVER_PORT"
+    started=$EPOCHREALTIME
+    sleep 1
+    udp_open 127.0.0.1 "$CLIENT_PORT"
+    printf 'stray\n' >&"$UDP_FD" 2>/dev/null || true
+    udp_close "$UDP_FD"
+    wait_for_exit "$CLIENT_PID" 10
+    kill -CONT "$SERVER_PID"
+    elapsed_ms=$(((${EPOCHREALTIME/./} - ${started/./}) / 1000))
+    ((elapsed_ms < $(scaled 2700))) ||
+        fail "with -t 2 the client waited $elapsed_ms ms for its echo, a" \
+            "stray datagram 1 s in: the receive after the stray waited" \
+            "the whole 2 s again. Before each receive, give" \
+            "set_receive_timeout() the time left (the deadline minus" \
+            "monotonic_now()), not c->timeout_s: is the receive timeout" \
+            "set once, before the loop? stderr: $(client_err)"
+    [ "$EXIT_STATUS" -eq 1 ] || fail "exit $EXIT_STATUS: $(client_err)"
 }
 
 # Datagrams from the server's address and port that are not the echo:
@@ -987,7 +1055,7 @@ check_three_replies() {
     stop_process "$pid"
 }
 
-# Seven replies are changed on their way, before any socket sees them
+# Eight replies are changed on their way, before any socket sees them
 # (nftables mends the checksum of a field it rewrites, but not of raw
 # bytes, @th), and ping must count none of them:
 #   2  its checksum set to 0 (to 1 if 0 was right): damaged;
@@ -1004,7 +1072,10 @@ check_three_replies() {
 #      length set to 28 as it leaves, so the receiving kernel trims it,
 #      and its checksum set to the one of those 8 bytes, for which the
 #      identifier must be known before ping starts: it is ping's PID on
-#      a raw socket, so ping waits on a fifo while the rules are loaded.
+#      a raw socket, so ping waits on a fifo while the rules are loaded;
+#   9  of type 13, and with a bad checksum: none of ours, skipped
+#      without a word, not reported as a bad checksum (its rules come
+#      first, before reply 3 is renumbered 9).
 # A raw socket receives them all: only the checks in is_our_reply()
 # stop them.
 # lab: reply
@@ -1013,7 +1084,7 @@ check_three_replies() {
     local gate=$BATS_TEST_TMPDIR/gate pid id sum
     mkfifo "$gate"
     "${IN_NETNS[@]}" sh -c 'read -r go <"$1" && shift && exec "$@"' sh \
-        "$gate" "${_client_wrapper[@]}" "$STAGE_DIR/ping" -c 8 -i 0.1 \
+        "$gate" "${_client_wrapper[@]}" "$STAGE_DIR/ping" -c 9 -i 0.1 \
         -W 0.5 127.0.0.1 >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- 4>&- &
     pid=$!
     _test_pids+=("$pid")
@@ -1025,6 +1096,8 @@ check_three_replies() {
         table inet sockstep {
             chain input {
                 type filter hook input priority 0;
+                icmp type echo-reply icmp sequence 9 icmp checksum 0 @th,16,16 set 1 icmp type set 13 accept
+                icmp type echo-reply icmp sequence 9 @th,16,16 set 0 icmp type set 13
                 icmp type echo-reply icmp sequence 2 icmp checksum 0 @th,16,16 set 1 accept
                 icmp type echo-reply icmp sequence 2 @th,16,16 set 0
                 icmp type echo-reply icmp sequence 3 icmp sequence set 9
@@ -1087,8 +1160,15 @@ check_three_replies() {
         "len - 8 bytes, the length never checked, takes a cut reply;" \
         "and a header alone is a reply too (len < sizeof header" \
         "skips only what is shorter)."
+    [[ "$output" == *"no reply to icmp_seq=9 within 0.5 s"* ]] &&
+        [[ "$output" != *"icmp_seq=9: bad checksum"* ]] ||
+        fail "a message of type 13 with a bad checksum came with our" \
+            "identifier and sequence number 9, and ping said it had a bad" \
+            "checksum. Not an echo reply, it is none of ours: skip it" \
+            "without a word, as the type, identifier and sender checks" \
+            "do; check the checksum only after them. The output: $output"
     [ "$status" -eq 1 ] || fail "exit $status: $output"
-    [[ "$output" == *"8 packets transmitted, 1 received, 87% packet loss"* ]] ||
+    [[ "$output" == *"9 packets transmitted, 1 received, 88% packet loss"* ]] ||
         fail "$output"
 }
 

@@ -32,6 +32,14 @@
  * server's reading of accept()'s error. It says
  *     acceptfail: accept() fails with ENETUNREACH while a child exits
  *
+ * With ACCEPTFAIL=ENFILE it plays the whole system out of file
+ * descriptors: the first accept() waits until a client is there, then
+ * returns -1 with errno ENFILE without taking the connection, and says
+ *     acceptfail: accept() fails with ENFILE (the system is out of fds)
+ * ENFILE is the server's error, as EMFILE is, not the new connection's:
+ * a server that stops for EMFILE alone and calls accept() again after
+ * any other error goes on, and takes the waiting client.
+ *
  * Build and use (make test builds it):
  *     make tests/acceptfail.so
  *     LD_PRELOAD=$PWD/tests/acceptfail.so ./server 0
@@ -127,7 +135,12 @@ accept(int fd, sockaddr_arg addr, socklen_t *restrict addr_len)
         find_real(&real_accept, "accept");
 
     const char *mode = getenv("ACCEPTFAIL");
-    if (mode != NULL && strcmp(mode, "EINTR") == 0) {
+    int fail_errno = 0; /* the error of the modes that take no connection */
+    if (mode != NULL && strcmp(mode, "EINTR") == 0)
+        fail_errno = EINTR;
+    else if (mode != NULL && strcmp(mode, "ENFILE") == 0)
+        fail_errno = ENFILE;
+    if (fail_errno != 0) {
         if (atomic_exchange(&failed_once, 1) != 0)
             return real_accept(fd, addr, addr_len);
         struct pollfd listener = {.fd = fd, .events = POLLIN};
@@ -135,8 +148,11 @@ accept(int fd, sockaddr_arg addr, socklen_t *restrict addr_len)
         do
             ready = poll(&listener, 1, -1);
         while (ready < 0 && errno == EINTR);
-        say("acceptfail: accept() interrupted by a signal (EINTR)\n");
-        errno = EINTR;
+        say(fail_errno == EINTR
+                ? "acceptfail: accept() interrupted by a signal (EINTR)\n"
+                : "acceptfail: accept() fails with ENFILE (the system is out "
+                  "of fds)\n");
+        errno = fail_errno;
         return -1;
     }
 

@@ -523,7 +523,8 @@ check_client_reports_lost_server() {
 # client's recv() fails with ECONNRESET, and the client must say so
 # ("client: recv: Connection reset by peer") and exit 1. A recv_all()
 # that returns 0 (or what it got) on an error makes the client say
-# that the server closed the connection, which it did not.
+# that the server closed the connection, which it did not. Then the
+# same after part of an echo (_client_reports_reset_after_part).
 check_client_reports_reset() {
     local fifo="$BATS_TEST_TMPDIR/lines" writer client
     rm -f "$fifo"
@@ -556,7 +557,32 @@ check_client_reports_reset() {
             "client says 'client: recv: Connection reset by peer'; fewer" \
             "bytes than asked means the server closed, which it did not." ||
         return 1
-    [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1"
+    [ "$EXIT_STATUS" -eq 1 ] || fail "the client exited $EXIT_STATUS, not 1" ||
+        return 1
+    _client_reports_reset_after_part
+}
+
+# _client_reports_reset_after_part: a server that sends back half of
+# the line, then resets the connection (tests/net_harness.c
+# echo_half_reset). recv() gives those bytes, then fails with
+# ECONNRESET: recv_all() must return -1 still, not the count it got.
+_client_reports_reset_after_part() {
+    needs_our_client "it reads our client's error message"
+    build_harness ||
+        fail "tests/net_harness.c did not build with net.c:" \
+            "$(head -c 600 "$BATS_TEST_TMPDIR/harness.err")" || return 1
+    start_server "$HARNESS" echo_half_reset || return 1
+    local status=0
+    run_client 127.0.0.1 "$SERVER_PORT" <<<"hello, world" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
+    grep -q 'recv: Connection reset by peer' "$BATS_TEST_TMPDIR/err" ||
+        fail "a server sent back half of the line, then reset the" \
+            "connection (tests/net_harness.c echo_half_reset), and the" \
+            "client said '$(head -c 200 "$BATS_TEST_TMPDIR/err")'. recv()" \
+            "gave 6 bytes, then failed with ECONNRESET: recv_all() returns" \
+            "-1 then, whatever it got before; returning the bytes it got" \
+            "says the server closed, which it did not." || return 1
+    [ "$status" -eq 1 ] || fail "the client exited $status, not 1"
 }
 
 _server_has_unread() {
@@ -749,8 +775,10 @@ _logged_note() {
 # check_echo_memory_asan: serve_client() alone (tests/net_harness.c
 # serve_one), built with AddressSanitizer: a first recv() that fills the
 # whole buffer (the server is stopped while 32 KiB wait for it), then a
-# reset. Nothing may be written past the buffer, and nothing allocated
-# for the client may be left when the server exits.
+# reset; then, in a second run, a client that closes with its echo
+# unread, so that send() fails. Nothing may be written past the buffer,
+# and nothing allocated for the client may be left when the server
+# exits, whichever way serve_client() returned.
 check_echo_memory_asan() {
     build_harness address ||
         skip "the compiler cannot build with -fsanitize=address here"
@@ -785,7 +813,28 @@ check_echo_memory_asan() {
     fi
     [ "$EXIT_STATUS" -eq 0 ] ||
         fail "serve_client() alone (tests/net_harness.c serve_one) exited" \
-            "$EXIT_STATUS after a full buffer and a reset: $(tail -n 3 "$SERVER_LOG")"
+            "$EXIT_STATUS after a full buffer and a reset: $(tail -n 3 "$SERVER_LOG")" ||
+        return 1
+
+    # Then the other way out: the client sends 32 KiB and closes before
+    # reading any echo (as in provoke_epipe), so send_all() fails.
+    start_server "$HARNESS" serve_one || return 1
+    stop_now "$SERVER_PID"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    cat "$BATS_TEST_TMPDIR/chunk" >&"$TCP_FD"
+    tcp_close "$TCP_FD"
+    kill -CONT "$SERVER_PID"
+    wait_for_exit "$SERVER_PID" 10 || return 1
+    grep -q 'LeakSanitizer: detected memory leaks' "$SERVER_LOG" &&
+        fail "memory allocated for the client was never freed: its client" \
+            "closed with the echo unread, send() failed ($(grep -m 1 -o \
+                'error: [a-z]*: .*' "$SERVER_LOG")), and serve_client()" \
+            "returned without free(). Free it on every way out (a failed" \
+            "send too, not only end of file and recv()), or use a buffer" \
+            "on the stack."
+    [ "$EXIT_STATUS" -eq 0 ] ||
+        fail "serve_client() alone (tests/net_harness.c serve_one) exited" \
+            "$EXIT_STATUS after a failed send: $(tail -n 3 "$SERVER_LOG")"
 }
 
 # check_reset_is_recv_error: a client reads part of its echo and closes
@@ -897,7 +946,15 @@ check_logs_on_stderr() {
     read -r -t "$(scaled 5)" line <&"$TCP_FD" ||
         fail "no echo of 'bye'$(stub_note)" || return 1
     tcp_close "$TCP_FD"
-    wait_until 5 grep -q ' disconnected$' "$err" && return 0
+    if wait_until 5 grep -q ' disconnected$' "$err"; then
+        # The last thing logged: a line, '\n' and all, or the next line
+        # (the next client's 'connected') would be glued to it.
+        [ -z "$(tail -c 1 "$err")" ] ||
+            fail "'PEER disconnected' was logged without its '\\n': the" \
+                "next line logged would join it ('...disconnected[...]:PORT" \
+                "connected'). End each log line with \\n."
+        return
+    fi
     wait_until 1 is_gone "$SERVER_PID" || true
     grep -q ' disconnected$' "$SERVER_LOG" &&
         fail "'PEER disconnected' came on stdout, not stderr. stdout to a" \
@@ -931,7 +988,7 @@ check_send_error_logged() {
 # many open files" once and returns -1, and the server exits 1. A
 # server that calls accept() again at once spins at full CPU and fills
 # its log. The server is started with a limit of 4: fds 0-2 and its
-# listening socket.
+# listening socket. Then the same for ENFILE (_check_accept_enfile).
 check_accept_emfile() {
     skip_under valgrind "valgrind itself needs descriptors under so low a limit"
     command -v prlimit >/dev/null || skip "prlimit(1) is not installed"
@@ -966,7 +1023,45 @@ check_accept_emfile() {
     [ "$EXIT_STATUS" -eq 1 ] ||
         fail "accept() failed with EMFILE and the server exited" \
             "$EXIT_STATUS, not 1: a failure to serve is an error (exit 1)," \
-            "not a normal end (break, or return 0?)"
+            "not a normal end (break, or return 0?)" || return 1
+    _check_accept_enfile
+}
+
+# _check_accept_enfile: accept() fails with ENFILE, the whole system out
+# of file descriptors (tests/acceptfail.so, ACCEPTFAIL=ENFILE), while a
+# client waits. Like EMFILE, it is the server's error, not the new
+# connection's: logged once, and the server exits 1. Code that stops
+# for EMFILE alone and calls accept() again after any other error
+# takes the waiting client instead, and spins while ENFILE lasts.
+_check_accept_enfile() {
+    local shim="$TOP/tests/acceptfail.so"
+    [ -f "$shim" ] ||
+        fail "tests/acceptfail.so is not built: make test builds it" ||
+        return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=ENFILE \
+        "$STAGE_DIR/$SERVER_NAME" 0 || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
+    wait_until 5 log_reaches 1 '^acceptfail: ' ||
+        fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||
+        return 1
+    wait_until 5 is_gone "$SERVER_PID" ||
+        fail "accept() failed with ENFILE (Too many open files in system:" \
+            "the whole system is out of descriptors), and the server went" \
+            "on$(_logged_note ' connected$'). ENFILE, ENOBUFS and ENOMEM are" \
+            "the server's errors, as EMFILE is: only an error of the new" \
+            "connection (is_new_connection_error(), EINTR) is retried. Does" \
+            "the code stop for EMFILE alone, and call accept() again after" \
+            "any other error?" || return 1
+    tcp_close "$TCP_FD"
+    wait_for_exit "$SERVER_PID" 1
+    local lines
+    lines=$(log_count ': accept: ')
+    ((lines == 1)) ||
+        fail "accept()'s ENFILE was logged $lines times, not once" ||
+        return 1
+    [ "$EXIT_STATUS" -eq 1 ] ||
+        fail "accept() failed with ENFILE and the server exited" \
+            "$EXIT_STATUS, not 1"
 }
 
 # check_accept_nonblock_quiet: accept_client() alone (tests/net_harness.c
@@ -1036,8 +1131,9 @@ check_accept_eintr_retried() {
 # then 127.0.0.1 (a private /etc/hosts, bind-mounted in a user and
 # mount namespace of the client's own: "${WITH_HOSTS[@]}" CMD...),
 # while the server listens on IPv4 alone (tests/ipv4only.so takes IPv6
-# away from it): ::1 refuses, 127.0.0.1 serves. Skips where namespaces
-# or ::1 are missing.
+# away from it): ::1 refuses, 127.0.0.1 serves. Then the client loses
+# IPv6 too: socket() fails for ::1, and it must go on to 127.0.0.1.
+# Skips where namespaces or ::1 are missing.
 BOTH_NAME=sockstep-both
 
 _need_both_name() {
@@ -1075,7 +1171,21 @@ check_client_tries_each_address() {
         fail "$BOTH_NAME is ::1, refused (the server listens on IPv4" \
             "only), then 127.0.0.1, served; the client exited $status:" \
             "'$output'. connect_to() must try the next address when" \
-            "connect() fails: does its loop stop after the first?"
+            "connect() fails: does its loop stop after the first?" ||
+        return 1
+    # The same name on a client without IPv6 (tests/ipv4only.so):
+    # socket() fails for ::1, and 127.0.0.1 is still there to try. (A
+    # new server: stage 01's ends with its first client.)
+    _start_ipv4_only_server || return 1
+    run with_timeout 10 "${WITH_HOSTS[@]}" env \
+        LD_PRELOAD="$TOP/tests/ipv4only.so" "$STAGE_DIR/client" \
+        "$BOTH_NAME" "$SERVER_PORT" <<<"hi"
+    [ "$status" -eq 0 ] && [ "$output" = hi ] ||
+        fail "$BOTH_NAME is ::1 then 127.0.0.1; on a client without IPv6" \
+            "(tests/ipv4only.so) socket() fails for ::1 (EAFNOSUPPORT), and" \
+            "the client exited $status: '$output'. When socket() fails, go" \
+            "on to the next address (continue), as when connect() fails:" \
+            "does the loop stop (break) at the first socket() that fails?"
 }
 
 # The same name, with the client allowed one descriptor beyond fds

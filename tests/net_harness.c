@@ -36,6 +36,11 @@
  *       twice: more than the client asked for. open_listener(0), then
  *       accept(), recv() and send() of its own: only the client is
  *       tested, whose recv_all() must take exactly one echo's bytes.
+ *   net_harness echo_half_reset
+ *       a server of one client that sends back the first half of the
+ *       first bytes it receives, then resets the connection (SO_LINGER
+ *       of 0: close() sends RST): the client gets part of an echo, then
+ *       ECONNRESET, and must report the reset, not a close.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -62,6 +67,7 @@ static int run_accept_nonblock(void);
 static int run_send_all_closed(void);
 static int run_accept_emfile(void);
 static int run_echo_twice(void);
+static int run_echo_half_reset(void);
 
 int
 main(int argc, char *argv[])
@@ -78,8 +84,11 @@ main(int argc, char *argv[])
         return run_accept_emfile();
     if (argc == 2 && strcmp(argv[1], "echo_twice") == 0)
         return run_echo_twice();
+    if (argc == 2 && strcmp(argv[1], "echo_half_reset") == 0)
+        return run_echo_half_reset();
     fprintf(stderr, "usage: net_harness send_all|send_all_closed|serve_one|"
-                    "accept_nonblock|accept_emfile|echo_twice\n");
+                    "accept_nonblock|accept_emfile|echo_twice|"
+                    "echo_half_reset\n");
     return 2;
 }
 
@@ -293,6 +302,38 @@ run_echo_twice(void)
         if (copies < 2)
             break;
     }
+    close(fd);
+    close(listen_fd);
+    return 0;
+}
+
+/* echo_half_reset: see the header comment. */
+static int
+run_echo_half_reset(void)
+{
+    open_standard_fds();
+    ignore_sigpipe();
+    int listen_fd = open_listener("0");
+    if (listen_fd < 0)
+        return 1;
+    int fd;
+    do
+        fd = accept(listen_fd, NULL, NULL);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        perror("net_harness: accept");
+        return 1;
+    }
+    char buf[4096];
+    ssize_t n;
+    do
+        n = recv(fd, buf, sizeof buf, 0);
+    while (n < 0 && errno == EINTR);
+    if (n > 1)
+        send_whole(fd, buf, (size_t)n / 2);
+    /* A linger of 0 s: close() drops what is unsent and sends RST. */
+    struct linger reset = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     close(fd);
     close(listen_fd);
     return 0;
