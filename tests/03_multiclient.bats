@@ -331,6 +331,52 @@ same_echo_after_partial_sends() {
         "loses their tail"
 }
 
+# The late reader again, with the poll server built with
+# AddressSanitizer (in a copy of the stage), the shim in front of it:
+# a kept echo moved with its old length (memmove of unsent_len bytes,
+# not unsent_len - n) reads past its buffer, and still echoes the right
+# bytes, so only ASan sees it. (make check-asan sees it too, but a
+# student's make grade runs this alone.)
+check_kept_echo_in_bounds() {
+    local size=$((256 * 1024)) writer cc=${CC:-cc}
+    local dir=$BATS_TEST_TMPDIR asan=$BATS_TEST_TMPDIR/asan
+    _need_shortio
+    echo 'int main(void) { return 0; }' >"$dir/probe.c"
+    "$cc" -fsanitize=address "$dir/probe.c" -o "$dir/probe" 2>/dev/null &&
+        "$dir/probe" 2>/dev/null ||
+        skip "$cc cannot build and run a program with -fsanitize=address here"
+    mkdir "$asan" && cp "$STAGE_DIR"/*.[ch] "$STAGE_DIR/Makefile" "$asan/" &&
+        make -s -C "$asan" server_poll CC="$cc" \
+            CFLAGS="-O1 -g -fsanitize=address -fno-omit-frame-pointer" \
+            LDFLAGS=-fsanitize=address >/dev/null ||
+        fail "server_poll does not build with -fsanitize=address" || return 1
+    local _server_wrapper=(env LD_PRELOAD="$SHORTIO_LIB"
+        SHORTIO_MAX_BYTES=16384 SHORTIO_EAGAIN_EVERY=3
+        ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0)
+    start_server "$asan/server_poll" 0
+    random_file "$dir/in" "$size"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    with_timeout 30 cat "$dir/in" >&"$TCP_FD" 3>&- 4>&- &
+    writer=$!
+    _test_pids+=("$writer")
+    wait_until 10 server_is_idle 2>/dev/null || true # not reading yet
+    with_timeout 30 head -c "$size" <&"$TCP_FD" >"$dir/out" 2>/dev/null || true
+    stop_process "$writer"
+    tcp_close "$TCP_FD"
+    if grep -q 'ERROR: AddressSanitizer' "$SERVER_LOG"; then
+        fail "AddressSanitizer stopped server_poll while it sent kept" \
+            "bytes under short sends: $(grep -m 1 'ERROR: AddressSanitizer' \
+                "$SERVER_LOG" | sed 's/^==[0-9]*==//; s/ on address.*//')," \
+            "at $(grep -m 1 -o 'in [a-z_]* [^ ]*server_poll\.c:[0-9]*' \
+                "$SERVER_LOG" | sed 's|in \([a-z_]*\) .*/|\1(), |')." \
+            "After send() takes n of the kept bytes, unsent_len - n are left:" \
+            "move only those to the front (memmove(unsent, unsent + n," \
+            "unsent_len - n)), never read or write past the unsent_len" \
+            "bytes kept" || return 1
+    fi
+    same_echo_after_partial_sends "$dir/in" "$dir/out"
+}
+
 # The poll server under the short-I/O shim, every second call on a
 # non-blocking socket failing with EAGAIN: for each line the client
 # sends, recv() takes it whole and the first send() of its echo fails
@@ -1346,6 +1392,14 @@ check_accept_error() {
 @test "poll: send() fails with EAGAIN (shim): the kept echo goes once POLLOUT says so" {
     SERVER_NAME=server_poll
     check_send_eagain_then_pollout
+}
+
+# lab: poll
+@test "poll: short sends under AddressSanitizer: the kept echo is moved within its buffer, never past it" {
+    needs_our_server "it builds our server with AddressSanitizer"
+    skip_under valgrind "an AddressSanitizer build does not run under valgrind"
+    SERVER_NAME=server_poll
+    check_kept_echo_in_bounds
 }
 
 # lab: poll
