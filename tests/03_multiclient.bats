@@ -613,7 +613,22 @@ check_fork_failure() {
     wait_until 5 log_reaches 1 ' error: fork: Resource temporarily unavailable' ||
         fail "fork() failed with EAGAIN, and the server did not log" \
             "'PEER error: fork: ' strerror(errno)" || return 1
-    failed_client_is_closed fork
+    failed_client_is_closed fork || return 1
+    # The next client's child has ended (a zombie, or reaped): how?
+    wait_until 5 children_all_ended || true
+    ! log_reaches 1 '^failonce: a child process ended with exit()' ||
+        fail "a child of server_fork ended with exit(), not _exit():" \
+            "exit() runs the atexit() handlers the child copied from the" \
+            "parent (failonce.so's said so), and flushes the stdio buffers" \
+            "it copied, printing their contents a second time. End the" \
+            "child with _exit(0) (see become_child())"
+}
+
+# Every child of the server has exited: none, or all zombies.
+children_all_ended() {
+    local children
+    children=$(child_pids "$SERVER_PID" | wc -w)
+    [ "$(zombie_count "$SERVER_PID")" -eq "$children" ]
 }
 
 # A fork server's children are left: say how many are zombies, and why.
@@ -1336,7 +1351,7 @@ check_accept_error() {
 }
 
 # lab: fork
-@test "fork: fork() fails once: logged, that client closed; the next is served" {
+@test "fork: fork() fails once: logged, that client closed; the next is served, its child ends with _exit()" {
     skip_under asan "the test library's free() would stand in front of ASan's"
     skip_under valgrind "valgrind replaces free() itself"
     check_fork_failure
