@@ -892,6 +892,44 @@ check_no_data_race() {
 # A child of server_fork serves its client with the client's socket
 # alone: it closes its copy of the listener (it never accepts), and the
 # parent closes its copy of the client's socket.
+# Two clients, A then B, each served by a child; B's child gets SIGTERM
+# (as from `kill`, or the parent stopping): it must end alone. A child
+# that kept the parent's handlers (become_child() not called: only the
+# signals unblocked) runs stop_children_and_exit() on SIGTERM, and
+# signals every PID in its copy of the table of children: A's child.
+check_child_sigterm_ends_it_alone() {
+    local fd_a child_a child_b c line
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    fd_a=$TCP_FD
+    echo_once "$fd_a" "A"
+    read -r child_a _ <<<"$(child_pids "$SERVER_PID")"
+    [ -n "$child_a" ] ||
+        fail "no child process serves the client: call fork() for each" \
+            "client, and serve it in the child" || return 1
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    echo_once "$TCP_FD" "B"
+    for c in $(child_pids "$SERVER_PID"); do
+        [ "$c" = "$child_a" ] || child_b=$c
+    done
+    [ -n "${child_b:-}" ] ||
+        fail "no second child serves the second client" || return 1
+    kill -TERM "$child_b"
+    wait_until 5 is_gone "$child_b" ||
+        fail "B's child ($child_b) still runs after SIGTERM: in the" \
+            "child, call become_child() first, which puts back the" \
+            "default handlers and lets signals in" || return 1
+    printf 'A again\n' >&"$fd_a"
+    read -r -t "$(scaled 5)" line <&"$fd_a" || true
+    [ "$line" = "A again" ] ||
+        fail "SIGTERM to B's child ($child_b) ended A's child ($child_a)" \
+            "too: A got no echo. B's child kept the parent's SIGTERM" \
+            "handler, which signals every PID in its copy of the table of" \
+            "children, A's among them. In the child, call become_child()" \
+            "first: the parent's handlers are not for it" || return 1
+    tcp_close "$TCP_FD"
+    tcp_close "$fd_a"
+}
+
 check_child_holds_only_its_client() {
     local listener child sockets
     listener=$(socket_inodes "$SERVER_PID")
@@ -1327,6 +1365,11 @@ check_accept_error() {
 # lab: fork
 @test "fork: a child serves each client, with its socket alone" {
     on server_fork check_child_holds_only_its_client
+}
+
+# lab: fork
+@test "fork: SIGTERM to one child ends that child alone: another child's client is still served" {
+    on server_fork check_child_sigterm_ends_it_alone
 }
 
 # lab: fork
