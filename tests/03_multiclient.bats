@@ -1130,6 +1130,10 @@ pid_reuse_scene() {
     [ "$how" != kill ] || kill -KILL "$child"
     if [ "$how" = two ]; then
         kill -STOP "$srv"
+        for i in $(seq 100); do
+            [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$srv/stat")" != T ] || break
+            sleep 0.05
+        done
         kill -KILL "${children[@]}"
         for i in $(seq 100); do
             state=$(sed 's/.*) \(.\).*/\1/' "/proc/${children[0]}/stat" \
