@@ -1352,9 +1352,11 @@ EOF
         fail "get|0|d/x sent the file outside the served directory" \
             "$got times while d was swapped for a symbolic link to it:" \
             "checking each component for a link, then opening the whole" \
-            "path with one openat(), leaves a moment for the swap. Open" \
-            "one component at a time, each with O_NOFOLLOW, from the" \
-            "descriptor of the one before"
+            "path with one openat(), leaves a moment for the swap (so does" \
+            "checking a component with fstatat(), then opening it without" \
+            "O_NOFOLLOW). Open one component at a time, each with" \
+            "O_NOFOLLOW, from the descriptor of the one before: the check" \
+            "and the open are then one call"
 }
 
 # lab: framing
