@@ -161,6 +161,47 @@ check_hundred_clients_at_once() {
 # others. 64 MiB is far more than the socket buffers on both sides hold
 # (a few MiB on Linux), so a server that buffered without limit would
 # take it all, and grow by as much.
+# A connects, then B, who sends more than the socket buffers hold before
+# reading: the server keeps part of B's echo and waits for POLLOUT. Then
+# A leaves. drop_client() moves the last client (B) into A's slot, so
+# code that goes on with slot i after dropping A (a return forgotten)
+# works on B: its kept echo is overwritten, or freed. B must still get
+# its echo whole.
+check_kept_echo_survives_other_leaving() {
+    local size=$((24 * 1024 * 1024)) fd_a writer
+    local dir=$BATS_TEST_TMPDIR
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    fd_a=$TCP_FD
+    echo_once "$fd_a" "A"
+    tcp_open 127.0.0.1 "$SERVER_PORT"
+    random_file "$dir/in" "$size"
+    # (The writer must not hold A's socket too, or A would not leave.)
+    (
+        exec {fd_a}>&- 3>&- 4>&-
+        with_timeout 30 cat "$dir/in" >&"$TCP_FD"
+    ) &
+    writer=$!
+    _test_pids+=("$writer")
+    wait_until 10 server_is_idle || true # B's echo kept, not read yet
+    tcp_close "$fd_a"
+    wait_until 5 log_reaches 1 ' disconnected$' || true
+    with_timeout 30 head -c "$size" <&"$TCP_FD" >"$dir/out" 2>/dev/null ||
+        true
+    stop_process "$writer"
+    tcp_close "$TCP_FD"
+    local differ
+    differ=$(cmp "$dir/in" "$dir/out" 2>&1 | sed -n '1s/.*differ: //p')
+    differ=${differ:+(first difference: $differ)}
+    cmp -s "$dir/in" "$dir/out" ||
+        fail "A left while B's echo was kept (B sends, and reads late), and" \
+            "B's echo came back wrong: $(wc -c <"$dir/out") of $size bytes" \
+            "${differ:-(then it stopped)}." \
+            "drop_client(list, i) moves the last client (B) into slot i:" \
+            "after dropping a client, return at once, and touch slot i no" \
+            "more (a return forgotten after 'disconnected' goes on with B:" \
+            "its kept bytes are written over, or B is dropped too)"
+}
+
 check_non_reader_delays_nobody() {
     local rss_before rss_after flood status
     rss_before=$(proc_status "$SERVER_PID" VmRSS)
@@ -1467,6 +1508,11 @@ check_accept_error() {
 # lab: poll
 @test "poll: A leaves while B stays: the log says 'A disconnected', A's address and port" {
     on server_poll check_disconnect_names_its_peer
+}
+
+# lab: poll
+@test "poll: a client leaves while another's echo is kept: that echo still comes whole" {
+    on server_poll check_kept_echo_survives_other_leaving
 }
 
 # lab: poll
