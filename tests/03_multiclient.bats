@@ -1142,6 +1142,7 @@ check_reaping_keeps_errno() {
 # (sleep) gets that child's PID; then the server gets SIGTERM. It prints
 # "reused PID" and then "spared" or "killed", or "no reuse" when it
 # could not arrange the reuse, or "not reaped" when the child stayed.
+# (LOG must be new: a log left by an earlier scene holds its port.)
 # HOW the child ends: "exit" (its client leaves) or "kill" (SIGKILL);
 # "two": two children, killed while the server is stopped (SIGSTOP), so
 # that one SIGCHLD stands for both and one handler call reaps both; then
@@ -1231,7 +1232,7 @@ check_reaped_pid_forgotten() {
     for how in exit kill two; do
         run with_timeout 20 unshare -rpf --mount-proc bash -c \
             "$(declare -f pid_reuse_scene); pid_reuse_scene \"\$@\"" bash \
-            "$STAGE_DIR/server_fork" "$BATS_TEST_TMPDIR/pid_reuse.log" "$how"
+            "$STAGE_DIR/server_fork" "$BATS_TEST_TMPDIR/pid_reuse.$how.log" "$how"
         echo "# child ended by: $how"
         echo "$output"
         ended="a client left and its child was reaped"
