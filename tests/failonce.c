@@ -24,7 +24,11 @@
  *     failonce: close() of a descriptor not open (EBADF): closed twice?
  *     failonce: pthread_create() got attributes never initialised
  * (the last: attributes at an address no pthread_attr_init() gave, or
- * given back to pthread_attr_destroy() since).
+ * given back to pthread_attr_destroy() since), and, from an atexit()
+ * handler it registers before main(), which a forked child inherits:
+ *     failonce: a child process ended with exit(), not _exit()
+ * (exit() in a child runs the parent's atexit() handlers, this one
+ * among them, and flushes the stdio buffers it copied a second time).
  *
  * Build and use (make test builds it):
  *     make tests/failonce.so
@@ -79,6 +83,18 @@ find_real(void *real, const char *name)
     memcpy(real, &sym, sizeof sym);
 }
 
+/* The process the library was loaded in; a forked child has another
+ * PID, and inherits the atexit() handler below. */
+static pid_t main_pid;
+
+/* Runs at exit(), never at _exit(). */
+static void
+exit_in_child(void)
+{
+    if (getpid() != main_pid)
+        say("failonce: a child process ended with exit(), not _exit()\n");
+}
+
 /* Runs when the library is loaded, before main() and any thread. */
 __attribute__((constructor)) static void
 failonce_init(void)
@@ -86,8 +102,11 @@ failonce_init(void)
     find_real(&real_free, "free");
     find_real(&real_close, "close");
     const char *what = getenv("FAILONCE");
-    if (what != NULL)
+    if (what != NULL) {
         fail_what = what;
+        main_pid = getpid();
+        atexit(exit_in_child);
+    }
 }
 
 /* Is this the call of `name` to fail? Only the first, and only if

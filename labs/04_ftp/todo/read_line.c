@@ -22,7 +22,7 @@
 (void)line;
 (void)size;
 (void)fill;          /* yours to call */
-(void)wait_for_rest; /* yours to call (the users' -t) */
+(void)wait_for_rest; /* yours to call (the server's -t) */
 fprintf(stderr, "read_line() is not written yet (LAB.md, part 1)\n");
 errno = ENOSYS;
 return LINE_ERROR;
