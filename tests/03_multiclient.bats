@@ -1049,6 +1049,31 @@ server_zombies_are() {
     [ "$(zombie_count "$SERVER_PID")" -eq "$1" ]
 }
 
+# The SIGCHLD handler runs between any two instructions of main(), and
+# may interrupt a printf() of main()'s own: a stdio call inside it may
+# then deadlock on the stream's lock, or mix the two lines' bytes. It
+# rarely shows; failonce.so (FAILONCE=none: it makes nothing fail) runs
+# each of the server's handlers from a handler of its own, and says so
+# when one calls a stdio function.
+check_reap_handler_no_stdio() {
+    local i
+    start_failing none server_fork || return 1
+    for i in 1 2 3; do
+        tcp_open 127.0.0.1 "$SERVER_PORT"
+        echo_once "$TCP_FD" "client $i"
+        tcp_close "$TCP_FD"
+    done
+    wait_until 5 server_has_no_children || fail_children_left || return 1
+    local said
+    said=$(grep -m 1 '^failonce: .* called in a signal handler' "$SERVER_LOG") || true
+    [ -z "$said" ] ||
+        fail "${said#failonce: }: the SIGCHLD handler (on_child_exit())" \
+            "may call only async-signal-safe functions (man 7" \
+            "signal-safety): waitpid() and forget_child() are; printf()," \
+            "fprintf() and perror() are not. Log an exit from main(), or" \
+            "not at all"
+}
+
 # check_one_sigchld_for N: N children exit while the parent is stopped
 # (SIGSTOP), so it gets one SIGCHLD for all N. 50: more than any
 # handful a bounded loop would reap per signal.
@@ -1469,6 +1494,13 @@ check_accept_error() {
 # lab: reap
 @test "fork: a reaped child's PID, reused by another process, is not signalled at SIGTERM" {
     check_reaped_pid_forgotten
+}
+
+# lab: reap
+@test "fork: the SIGCHLD handler calls no stdio function (printf, fprintf, perror): they are not async-signal-safe" {
+    skip_under asan "the test library's free() would stand in front of ASan's"
+    skip_under valgrind "valgrind replaces free() itself"
+    check_reap_handler_no_stdio
 }
 
 # lab: poll

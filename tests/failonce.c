@@ -29,17 +29,30 @@
  *     failonce: a child process ended with exit(), not _exit()
  * (exit() in a child runs the parent's atexit() handlers, this one
  * among them, and flushes the stdio buffers it copied a second time).
+ * And it runs each signal handler the program installs (sigaction(),
+ * signal()) from a handler of its own, so that it knows when one runs:
+ * a stdio call from inside it (printf(), fprintf(), perror()...), which
+ * may deadlock on the stream's lock or corrupt its buffer when the
+ * signal interrupts the same call, says once
+ *     failonce: fprintf() called in a signal handler: stdio is not
+ *     async-signal-safe
+ * (on one line). FAILONCE=none turns on these checks and fails nothing.
  *
  * Build and use (make test builds it):
  *     make tests/failonce.so
  *     FAILONCE=fork LD_PRELOAD=$PWD/tests/failonce.so ./server_fork 0
  */
-#define _GNU_SOURCE /* RTLD_NEXT, from dlfcn.h */
+#define _GNU_SOURCE    /* RTLD_NEXT, from dlfcn.h */
+#undef _FORTIFY_SOURCE /* its inline printf() would clash with ours */
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -245,3 +258,239 @@ free(void *ptr)
     /* else: a free() from dlsym(), before we know the real one. Its
      * memory stays allocated: harmless, and only at start-up. */
 }
+
+/*** Signal handlers: a stdio call inside one is reported ***/
+
+static void (*user_handler[NSIG])(int);
+static void (*user_action[NSIG])(int, siginfo_t *, void *);
+static _Thread_local int in_handler; /* > 0 while a handler runs */
+static atomic_int said_unsafe;       /* 1 once said: one line is enough */
+
+static void
+run_handler(int sig)
+{
+    in_handler++;
+    user_handler[sig](sig);
+    in_handler--;
+}
+
+static void
+run_action(int sig, siginfo_t *info, void *context)
+{
+    in_handler++;
+    user_action[sig](sig, info, context);
+    in_handler--;
+}
+
+/* The C library declares the functions below with parameter names
+ * such as __sig, reserved for it: ours differ on purpose. */
+// NOLINTBEGIN(readability-inconsistent-declaration-parameter-name)
+
+/* Install the program's handler behind run_handler() (run_action());
+ * a handler that is already ours (from an oldact given back) stays. */
+int
+sigaction(int sig, const struct sigaction *restrict act,
+          struct sigaction *restrict oldact)
+{
+    static int (*real_sigaction)(int, const struct sigaction *restrict,
+                                 struct sigaction *restrict);
+    if (real_sigaction == NULL)
+        find_real(&real_sigaction, "sigaction");
+    if (act == NULL || *fail_what == '\0' || sig <= 0 || sig >= NSIG)
+        return real_sigaction(sig, act, oldact);
+    struct sigaction ours = *act;
+    if (act->sa_flags & SA_SIGINFO) {
+        if (act->sa_sigaction != run_action) {
+            user_action[sig] = act->sa_sigaction;
+            ours.sa_sigaction = run_action;
+        }
+    } else if (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN &&
+               act->sa_handler != run_handler) {
+        user_handler[sig] = act->sa_handler;
+        ours.sa_handler = run_handler;
+    }
+    return real_sigaction(sig, &ours, oldact);
+}
+
+/* glibc's signal() calls its own sigaction(), not ours: the same, with
+ * its semantics (SA_RESTART, the signal blocked while it runs). */
+void (*signal(int sig, void (*handler)(int)))(int)
+{
+    struct sigaction act, old;
+    memset(&act, 0, sizeof act);
+    act.sa_handler = handler;
+    sigemptyset(&act.sa_mask);
+    act.sa_flags = SA_RESTART;
+    if (sigaction(sig, &act, &old) < 0)
+        return SIG_ERR;
+    if (old.sa_handler == run_handler)
+        return user_handler[sig];
+    return old.sa_handler;
+}
+
+/* Called first by each stdio function below: one line, in one
+ * writev(), which is async-signal-safe. */
+static void
+check_not_in_handler(const char *name)
+{
+    static char head[] = "failonce: ";
+    static char rest[] = "() called in a signal handler: stdio is not "
+                         "async-signal-safe\n";
+    if (in_handler == 0 || atomic_exchange(&said_unsafe, 1) != 0)
+        return;
+    struct iovec line[] = {
+        {head, sizeof head - 1},
+        {(char *)name, strlen(name)},
+        {rest, sizeof rest - 1},
+    };
+    int saved_errno = errno;
+    ssize_t ignored = writev(STDERR_FILENO, line, 3);
+    (void)ignored; /* as in say_text() */
+    errno = saved_errno;
+}
+
+/* real(NAME): real_NAME, the next NAME in the search order, found once. */
+#define real(name)                                                             \
+    static __typeof__(name) *real_##name;                                      \
+    if (real_##name == NULL)                                                   \
+    find_real(&real_##name, #name)
+
+/* vfprintf(), saying `name` if it is called from a handler. */
+static int
+named_vfprintf(const char *name, FILE *restrict stream,
+               const char *restrict format, va_list ap)
+{
+    real(vfprintf);
+    check_not_in_handler(name);
+    return real_vfprintf(stream, format, ap);
+}
+
+int
+vfprintf(FILE *restrict stream, const char *restrict format, va_list ap)
+{
+    return named_vfprintf("vfprintf", stream, format, ap);
+}
+
+int
+fprintf(FILE *restrict stream, const char *restrict format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int result = named_vfprintf("fprintf", stream, format, ap);
+    va_end(ap);
+    return result;
+}
+
+int
+printf(const char *restrict format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int result = named_vfprintf("printf", stdout, format, ap);
+    va_end(ap);
+    return result;
+}
+
+/* These names are the C library's, reserved: we stand in for them. */
+// NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
+
+/* What gcc makes of printf("text\n"), fprintf(f, "text"), and the
+ * fortified versions (-D_FORTIFY_SOURCE). */
+int __vfprintf_chk(FILE *stream, int flag, const char *format, va_list ap);
+int __fprintf_chk(FILE *stream, int flag, const char *format, ...);
+int __printf_chk(int flag, const char *format, ...);
+int __vprintf_chk(int flag, const char *format, va_list ap);
+
+/* __vfprintf_chk(), saying `name` if it is called from a handler. */
+static int
+named_vfprintf_chk(const char *name, FILE *stream, int flag, const char *format,
+                   va_list ap)
+{
+    real(__vfprintf_chk);
+    check_not_in_handler(name);
+    return real___vfprintf_chk(stream, flag, format, ap);
+}
+
+int
+__vfprintf_chk(FILE *stream, int flag, const char *format, va_list ap)
+{
+    return named_vfprintf_chk("vfprintf", stream, flag, format, ap);
+}
+
+int
+__vprintf_chk(int flag, const char *format, va_list ap)
+{
+    return named_vfprintf_chk("vprintf", stdout, flag, format, ap);
+}
+
+int
+__fprintf_chk(FILE *stream, int flag, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int result = named_vfprintf_chk("fprintf", stream, flag, format, ap);
+    va_end(ap);
+    return result;
+}
+
+int
+__printf_chk(int flag, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int result = named_vfprintf_chk("printf", stdout, flag, format, ap);
+    va_end(ap);
+    return result;
+}
+
+// NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
+
+int
+fputs(const char *restrict text, FILE *restrict stream)
+{
+    real(fputs);
+    check_not_in_handler("fputs");
+    return real_fputs(text, stream);
+}
+
+int
+puts(const char *text)
+{
+    real(puts);
+    check_not_in_handler("puts");
+    return real_puts(text);
+}
+
+int
+fputc(int c, FILE *stream)
+{
+    real(fputc);
+    check_not_in_handler("fputc");
+    return real_fputc(c, stream);
+}
+
+size_t
+fwrite(const void *restrict data, size_t size, size_t count,
+       FILE *restrict stream)
+{
+    real(fwrite);
+    check_not_in_handler("fwrite");
+    return real_fwrite(data, size, count, stream);
+}
+
+void
+perror(const char *text)
+{
+    real(perror);
+    check_not_in_handler("perror");
+    real_perror(text);
+}
+
+int
+fflush(FILE *stream)
+{
+    real(fflush);
+    check_not_in_handler("fflush");
+    return real_fflush(stream);
+}
+// NOLINTEND(readability-inconsistent-declaration-parameter-name)
