@@ -327,7 +327,7 @@ run_echo_half_reset(void)
     /* The whole first line (the client's writes may come a few bytes
      * at a time, under the short-I/O shim): a reset while the client
      * still sends would fail its send(), not its recv(). */
-    char buf[4096];
+    char buf[4096] = "";
     size_t n = 0;
     while (n < sizeof buf && memchr(buf, '\n', n) == NULL) {
         ssize_t got = recv(fd, buf + n, sizeof buf - n, 0);
