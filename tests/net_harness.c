@@ -273,22 +273,33 @@ send_whole(int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* For the modes that are a server of one client of their own: listen
+ * on a free port (open_listener() says which), and accept that client.
+ * Returns its socket, *listen_fd set; -1 after saying why. */
 static int
-run_echo_twice(void)
+serve_one_client(int *listen_fd)
 {
     open_standard_fds();
     ignore_sigpipe();
-    int listen_fd = open_listener("0");
-    if (listen_fd < 0)
-        return 1;
+    *listen_fd = open_listener("0");
+    if (*listen_fd < 0)
+        return -1;
     int fd;
     do
-        fd = accept(listen_fd, NULL, NULL);
+        fd = accept(*listen_fd, NULL, NULL);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
+    if (fd < 0)
         perror("net_harness: accept");
+    return fd;
+}
+
+static int
+run_echo_twice(void)
+{
+    int listen_fd;
+    int fd = serve_one_client(&listen_fd);
+    if (fd < 0)
         return 1;
-    }
     char buf[4096];
     for (;;) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
@@ -311,19 +322,10 @@ run_echo_twice(void)
 static int
 run_echo_half_reset(void)
 {
-    open_standard_fds();
-    ignore_sigpipe();
-    int listen_fd = open_listener("0");
-    if (listen_fd < 0)
+    int listen_fd;
+    int fd = serve_one_client(&listen_fd);
+    if (fd < 0)
         return 1;
-    int fd;
-    do
-        fd = accept(listen_fd, NULL, NULL);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        perror("net_harness: accept");
-        return 1;
-    }
     /* The whole first line (the client's writes may come a few bytes
      * at a time, under the short-I/O shim): a reset while the client
      * still sends would fail its send(), not its recv(). */
