@@ -174,7 +174,7 @@ peers_measure() {
         # free for a while, that memory goes back to a virtual machine's
         # host, and taking it again costs more than the transfer
         # (04_ftp/SPEED.md): the spread would measure the host.
-        rm -f "$dl/big" "$dl/big.part"
+        rm -f "$dl/big" "$dl/.partial.big"
         ;;
     esac
     case $item in
