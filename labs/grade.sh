@@ -91,13 +91,20 @@ export BATS_TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 
-# map: "PART<TAB>TEST NAME" for every test, in file order.
+# map: "PART<TAB>TEST NAME" for every test, in file order. The name is
+# what bats reads: all before the line's last blank and "{", so that a
+# test on one line (@test "NAME" { true; }) has the name of one whose
+# body starts on the next.
 awk '
     /^# lab: / { part = $3; next }
     /^@test / {
         name = $0
         sub(/^@test[ \t]+"/, "", name)
-        sub(/"[ \t]*\{[ \t]*$/, "", name)
+        # (No blank and "{": bats reads no test there.)
+        if (!match(name, /.*[^ \t][ \t]+\{/)) { part = ""; next }
+        name = substr(name, 1, RLENGTH)
+        sub(/[ \t]+\{$/, "", name)
+        sub(/"$/, "", name)
         gsub(/\\"/, "\"", name)
         print (part == "" ? "(given code)" : part) "\t" name
     }

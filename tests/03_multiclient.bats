@@ -1139,12 +1139,7 @@ check_reaping_waits_for_nobody() {
 # that finds no child left sets errno to ECHILD, which is no reason to
 # retry.
 check_reaping_keeps_errno() {
-    local shim="$TOP/tests/acceptfail.so"
-    [ -f "$shim" ] ||
-        fail "tests/acceptfail.so is not built: make test builds it" ||
-        return 1
-    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=SIGCHLD \
-        "$STAGE_DIR/server_fork" 0
+    start_with_acceptfail SIGCHLD "$STAGE_DIR/server_fork" 0
     tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
     wait_until 5 log_reaches 1 '^acceptfail: ' ||
         fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||

@@ -1672,9 +1672,7 @@ client_after_timeout() {
 
 # lab: framing
 @test "accept() failing with a client's ENETUNREACH: logged, and the next client is served" {
-    local shim="$TOP/tests/acceptfail.so"
-    [ -f "$shim" ] || fail "tests/acceptfail.so is not built: make test builds it"
-    start_ftp_server "$(command -v env)" LD_PRELOAD="$shim"
+    start_with_acceptfail ENETUNREACH "$STAGE_DIR/server" -d "$ROOT" 0
     raw_open
     wait_until 5 log_reaches 1 '^acceptfail: ' ||
         fail "tests/acceptfail.so did not bite"

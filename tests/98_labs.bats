@@ -204,6 +204,19 @@ jq_of() {
         fail "no error on stderr naming the test: $output"
 }
 
+@test "grade.sh: a test written on one line counts in its part, as one written on several" {
+    local lab="$BATS_TEST_TMPDIR/09_fake-lab"
+    fake_lab "$lab"
+    cp "$lab/one_line.bats" "$lab/tests/09_fake.bats" # (why: in it)
+    run with_timeout 60 "$lab/grade.sh"
+    [[ "$output" != *"(unknown)"* ]] ||
+        fail "a one-line test was refused as unknown to the grader: $output"
+    [[ "$output" == *"one "*"1/1"*"two "*"1/1"*"three "*"1/1"*"(given code)   1/1"* ]] ||
+        fail "a one-line test is not counted in its part: $output"
+    [[ "$output" == *"total"*"4/4"*"full marks"* ]] && [ "$status" -eq 0 ] ||
+        fail "exit $status, not 0 (full marks): $output"
+}
+
 @test "grade.sh: a test that times out is reported as a timeout, in its own part" {
     fake_lab "$BATS_TEST_TMPDIR/09_fake-lab"
     FOR_EVER=1 TEST_TIMEOUT=2 run with_timeout 60 \

@@ -663,12 +663,7 @@ check_server_std_fds_closed() {
 # EAGAIN; tests/acceptfail.so makes the first accept() fail so. The
 # server logs it and serves the next client.
 check_accept_error_retried() {
-    local shim="$TOP/tests/acceptfail.so"
-    [ -f "$shim" ] ||
-        fail "tests/acceptfail.so is not built: make test builds it," \
-            "or make tests/acceptfail.so" || return 1
-    start_server "$(command -v env)" LD_PRELOAD="$shim" \
-        "$STAGE_DIR/$SERVER_NAME" 0
+    start_with_acceptfail ENETUNREACH "$STAGE_DIR/$SERVER_NAME" 0
     tcp_open 127.0.0.1 "$SERVER_PORT" # the connection accept() fails
     wait_until 5 log_reaches 1 '^acceptfail: ' ||
         fail "tests/acceptfail.so did not bite: no 'acceptfail:' line"
@@ -1034,12 +1029,7 @@ check_accept_emfile() {
 # for EMFILE alone and calls accept() again after any other error
 # takes the waiting client instead, and spins while ENFILE lasts.
 _check_accept_enfile() {
-    local shim="$TOP/tests/acceptfail.so"
-    [ -f "$shim" ] ||
-        fail "tests/acceptfail.so is not built: make test builds it" ||
-        return 1
-    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=ENFILE \
-        "$STAGE_DIR/$SERVER_NAME" 0 || return 1
+    start_with_acceptfail ENFILE "$STAGE_DIR/$SERVER_NAME" 0 || return 1
     tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
     wait_until 5 log_reaches 1 '^acceptfail: ' ||
         fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||
@@ -1110,12 +1100,7 @@ _gone_or_flooding() {
 # tests/acceptfail.so with ACCEPTFAIL=EINTR) is called again: the
 # client that waits is accepted, and nothing is logged about it.
 check_accept_eintr_retried() {
-    local shim="$TOP/tests/acceptfail.so"
-    [ -f "$shim" ] ||
-        fail "tests/acceptfail.so is not built: make test builds it" ||
-        return 1
-    start_server "$(command -v env)" LD_PRELOAD="$shim" ACCEPTFAIL=EINTR \
-        "$STAGE_DIR/$SERVER_NAME" 0
+    start_with_acceptfail EINTR "$STAGE_DIR/$SERVER_NAME" 0
     tcp_open 127.0.0.1 "$SERVER_PORT" || return 1
     wait_until 5 log_reaches 1 '^acceptfail: ' ||
         fail "tests/acceptfail.so did not bite: no 'acceptfail:' line" ||

@@ -9,6 +9,9 @@
 #                                start a server on port 0 (pass 0 as its
 #                                port); sets SERVER_PID, SERVER_PORT,
 #                                SERVER_LOG
+#   start_with_acceptfail MODE PROG [ARG...]
+#                                start_server under tests/acceptfail.so:
+#                                the first accept() fails as MODE says
 #   with_timeout SECS CMD...     run CMD, killed if it outlives SECS
 #   run_client ARG...            $STAGE_DIR/client under with_timeout
 #   tcp_open HOST PORT           raw connection via bash's /dev/tcp; sets
@@ -330,6 +333,27 @@ _start_foreign_server() {
     is_running "$SERVER_PID" ||
         fail "the server ($cmd) exited before it listened on port $port:" \
             "$(tail -n 5 "$SERVER_LOG")"
+}
+
+# start_with_acceptfail MODE PROG [ARG...]: start_server PROG under
+# tests/acceptfail.so (LD_PRELOAD), which makes the first accept() that
+# meets a client fail as MODE says: ENETUNREACH (an error of the new
+# connection, to be retried), EINTR, ENFILE or SIGCHLD (ENETUNREACH
+# while a child exits); see tests/acceptfail.c. Fails when the library
+# is not built. A foreign server skips the test (start_server says why).
+start_with_acceptfail() {
+    local shim="$TOP/tests/acceptfail.so" mode_env=()
+    case $1 in
+    ENETUNREACH) ;; # the library's default: no ACCEPTFAIL
+    EINTR | ENFILE | SIGCHLD) mode_env=(ACCEPTFAIL="$1") ;;
+    *) fail "start_with_acceptfail: tests/acceptfail.c has no mode '$1'" ||
+        return 1 ;;
+    esac
+    shift
+    [ -f "$shim" ] ||
+        fail "tests/acceptfail.so is not built: make test builds it" ||
+        return 1
+    start_server "$(command -v env)" LD_PRELOAD="$shim" "${mode_env[@]}" "$@"
 }
 
 # server_side [STATE]: the server's ends of the TCP connections to
