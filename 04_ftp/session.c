@@ -98,7 +98,6 @@ set_idle_timeout(struct session *s)
 /*** Requests ***/
 
 static void remember_request(struct session *s, const char *line, size_t len);
-static void close_gently(int fd);
 
 /* Read the next request line into `line`. Returns its length, or -1
  * when the session must end: the client has gone, or the line cannot be
@@ -130,14 +129,14 @@ read_request(struct session *s, char *line, size_t size)
               "error|line-too-long|a request line is at most %d "
               "bytes; closing the connection",
               MAX_LINE);
-        close_gently(s->fd);
+        close_gently(s->fd, LINE_LINGER_S, LINE_LINGER_BYTES);
     } else { /* LINE_TOO_SLOW, a line that trickles in */
         snprintf(s->request, sizeof s->request, "(a line still unfinished)");
         reply(s,
               "error|timeout|a request line must arrive within %d "
               "second%s of its first byte; closing",
               t, t == 1 ? "" : "s");
-        close_gently(s->fd);
+        close_gently(s->fd, LINE_LINGER_S, LINE_LINGER_BYTES);
     }
     return -1;
 }
@@ -147,19 +146,17 @@ read_request(struct session *s, char *line, size_t size)
  * kernel send a reset (RST) instead of a polite FIN, and a reset can
  * destroy the reply on its way. So: say we are done (shutdown(SHUT_WR)
  * sends the FIN after the reply), then read and drop what the client
- * still sends, for at most LINGER_BYTES or LINGER_S seconds in all (a
- * client that trickles must not keep us here), and only then let the
- * caller close. */
-#define LINGER_BYTES ((size_t)1024 * 1024)
-#define LINGER_S 1.0
-static void
-close_gently(int fd)
+ * still sends, for at most `max_bytes` or `seconds` in all (a client
+ * that trickles must not keep us here), and only then let the caller
+ * close. */
+void
+close_gently(int fd, double seconds, size_t max_bytes)
 {
-    double deadline = seconds_now() + LINGER_S;
-    char buf[4096];
+    double deadline = seconds_now() + seconds;
+    char buf[64 * 1024];
     size_t dropped = 0;
     shutdown(fd, SHUT_WR);
-    while (dropped < LINGER_BYTES && wait_readable(fd, deadline)) {
+    while (dropped < max_bytes && wait_readable(fd, deadline)) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n == 0 || (n < 0 && errno != EINTR))
             break; /* the client has closed too, or is gone */

@@ -39,6 +39,16 @@ int reply(struct session *s, const char *format, ...)
     ;
 int reply_errno(struct session *s, int err);
 
+/* session.c: after a reply that ends the session while the client is
+ * still sending, read and drop what comes, for at most `seconds` or
+ * `max_bytes`, so that closing does not destroy the reply. A line that
+ * cannot be read: LINE_LINGER_*; an upload's data after an error reply
+ * (session_transfer.c): UPLOAD_LINGER_S, and all of it. */
+void close_gently(int fd, double seconds, size_t max_bytes);
+#define LINE_LINGER_S 1.0
+#define LINE_LINGER_BYTES ((size_t)1024 * 1024)
+#define UPLOAD_LINGER_S 5.0
+
 /* The commands. Each replies, and returns 0 to go on with the session,
  * -1 when it must end (the connection is gone, or the data stream can
  * no longer be trusted). `path` has been through resolve_path(). */

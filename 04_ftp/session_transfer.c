@@ -10,10 +10,10 @@
  * kept apart by a lock, and lock_upload() shows the trap in that.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,10 +22,6 @@
 #include "paths.h"
 #include "proto.h"
 #include "session.h"
-
-/* Seconds to read what an upload still sends after an error reply,
- * before the connection is closed (discard_rest()). */
-#define LINGER_S 5
 
 /*** get ***/
 
@@ -89,7 +85,6 @@ struct upload {
 static int open_partial(struct session *s, struct upload *up);
 static int receive_upload(struct session *s, struct upload *up,
                           const char *path);
-static void discard_rest(struct session *s);
 
 /* put: "ready|HAVE", then the client sends bytes HAVE..SIZE-1, which go
  * to ".partial.NAME"; it is renamed to NAME only when all SIZE bytes are
@@ -217,7 +212,9 @@ receive_upload(struct session *s, struct upload *up, const char *path)
     }
     if (received == -2) {
         reply_errno(s, errno);
-        discard_rest(s); /* the rest of the data is still coming */
+        /* The rest of the data is still coming: all of it is read and
+         * dropped, for UPLOAD_LINGER_S seconds at most. */
+        close_gently(s->fd, UPLOAD_LINGER_S, SIZE_MAX);
         return -1;
     }
     /* slide:begin atomic_put */
@@ -228,23 +225,4 @@ receive_upload(struct session *s, struct upload *up, const char *path)
         return reply_errno(s, errno);
     return reply(s, "ok|stored %lld bytes", (long long)up->size);
     /* slide:end atomic_put */
-}
-
-/* After an error reply in the middle of an upload's data, the client
- * is still sending. To close now, with its bytes unread, would make our
- * kernel reset the connection, and a reset can destroy the reply before
- * the client reads it. So first say that we are done (shutdown(): our
- * FIN follows the reply), then read and drop what still comes, until
- * the client closes too or LINGER_S seconds have passed. */
-static void
-discard_rest(struct session *s)
-{
-    char buf[64 * 1024];
-    shutdown(s->fd, SHUT_WR);
-    double deadline = seconds_now() + LINGER_S;
-    while (wait_readable(s->fd, deadline)) {
-        ssize_t n = recv(s->fd, buf, sizeof buf, 0);
-        if (n == 0 || (n < 0 && errno != EINTR))
-            return;
-    }
 }

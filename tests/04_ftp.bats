@@ -318,7 +318,7 @@ round_trip() {
     # connection, and the reset could destroy the reply before the
     # client reads it (under the short-I/O shim, whose reads leave most
     # of the upload unread, it always did): the server reads and drops
-    # the rest first (discard_rest()).
+    # the rest first (close_gently() in session.c).
     unshare -rm true 2>/dev/null ||
         skip "unshare -rm (a user and mount namespace) is not allowed here"
     # The server in a mount namespace of its own, where ROOT is a tmpfs
@@ -345,7 +345,7 @@ round_trip() {
             "server replied io-error, but the reply never came: $got. It" \
             "closed with the rest of the upload unread, and its kernel's" \
             "reset destroyed the reply. Shut down, and read what still" \
-            "comes, before closing (discard_rest())"
+            "comes, before closing (close_gently() in session.c)"
     else
         fail "a put of 200000 bytes onto a disk with room for 64 KiB:" \
             "expected 'error|io-error|No space left on device', got $got." \
