@@ -17,6 +17,7 @@ DOCS=(
     05_udp_raw/UDP.md
     05_udp_raw/ICMP.md
     05_udp_raw/RAW.md
+    05_udp_raw/SNIFF.md
 )
 
 # Every replay starts at once, in the background: they spend their time
@@ -90,6 +91,10 @@ replayed() {
 
 @test "05_udp_raw/RAW.md: its transcripts, replayed, print what it shows" {
     replayed 05_udp_raw/RAW.md
+}
+
+@test "05_udp_raw/SNIFF.md: its transcripts, replayed, print what it shows" {
+    replayed 05_udp_raw/SNIFF.md
 }
 
 @test "the Chinese twins mark and show the same transcripts as the English documents" {
