@@ -17,6 +17,7 @@ DOCS=(
     05_udp_raw/UDP.md
     05_udp_raw/ICMP.md
     05_udp_raw/RAW.md
+    05_udp_raw/SNIFF.md
 )
 
 # Every replay starts at once, in the background: they spend their time
@@ -92,6 +93,10 @@ replayed() {
     replayed 05_udp_raw/RAW.md
 }
 
+@test "05_udp_raw/SNIFF.md: its transcripts, replayed, print what it shows" {
+    replayed 05_udp_raw/SNIFF.md
+}
+
 @test "the Chinese twins mark and show the same transcripts as the English documents" {
     local doc bad=0
     for doc in "${DOCS[@]}"; do
@@ -130,4 +135,37 @@ replayed() {
     run "$TOP/tests/replay.sh" "$dir/A.md"
     [ "$status" -eq 1 ] && [[ $output == *"A.md:1: a block of commands and output"* ]] ||
         fail "an unmarked transcript: status $status, '$output'"
+}
+
+# rename and user, on documents made here: ports that change at every
+# run keep who sent to whom, and a block marked user runs as a user.
+@test "replay.sh: rename fails a swapped sender and receiver, user fails without it" {
+    local dir=$BATS_TEST_TMPDIR/doc
+    mkdir -p "$dir"
+    printf '%s\n' '#!/bin/bash' 'a=$((10000 + RANDOM % 50000)) b=$((a + 1))' \
+        'echo "from $a to $b"' 'echo "from $b to $a"' >"$dir/ports"
+    chmod +x "$dir/ports"
+    printf '%s\n' '<!-- replay: rename [0-9][0-9][0-9][0-9][0-9] -->' '```' '$ ./ports' \
+        'from 41000 to 41001' 'from 41001 to 41000' '```' >"$dir/A.md"
+    run "$TOP/tests/replay.sh" "$dir/A.md"
+    ((status != 77)) || skip "user namespaces are not allowed here (unshare -rn)"
+    [ "$status" -eq 0 ] || fail "ports renamed in the order they appear: status $status, '$output'"
+
+    sed -i 's/^from 41001 to 41000$/from 41000 to 41001/' "$dir/A.md"
+    run "$TOP/tests/replay.sh" "$dir/A.md"
+    [ "$status" -eq 1 ] && [[ $output == *"A.md:2: the replay differs"* ]] &&
+        [[ $output == *$'\n-from <1> to <2>\n'* ]] &&
+        [[ $output == *$'\n+from <2> to <1>'* ]] ||
+        fail "a swapped sender and receiver: status $status, '$output'"
+
+    printf '%s\n' '<!-- replay: user -->' '```' '$ id -u' '1000' \
+        '$ unshare -r id -u' '0' '```' >"$dir/B.md"
+    run "$TOP/tests/replay.sh" "$dir/B.md"
+    [ "$status" -eq 0 ] || fail "a block run as a user: status $status, '$output'"
+
+    sed -i 's/^<!-- replay: user -->$/<!-- replay -->/' "$dir/B.md"
+    run "$TOP/tests/replay.sh" "$dir/B.md"
+    [ "$status" -eq 1 ] && [[ $output == *"B.md:2: the replay differs"* ]] &&
+        [[ $output == *$'\n-1000\n'* ]] && [[ $output == *"unshare: "* ]] ||
+        fail "without user, the namespace's root: status $status, '$output'"
 }

@@ -55,6 +55,21 @@
 #   hexdump BYTES            in a hexdump (`0000  45 00 ...  E..(`), the
 #                            bytes at these offsets (as 4-5,10-11) vary
 #                            from run to run, and are not compared
+#   rename REGEX             what REGEX (awk's ERE: no {N}, which mawk
+#                            lacks) matches varies from run to run, but
+#                            stands for one thing wherever it appears (a
+#                            port: who sent to whom): each distinct
+#                            match becomes <1>, <2>... in the order it
+#                            first appears, in the document and the
+#                            replay alike, after the sed expressions
+#   user                     the block runs as a user who is not root
+#                            (uid 1000 in a user namespace of its own),
+#                            not as its namespace's root without any
+#                            capability: such a root cannot make a user
+#                            namespace (`unshare -r` maps root to root,
+#                            which takes CAP_SETFCAP), and tcpdump -r,
+#                            run as root, gives root up for user tcpdump,
+#                            whom the namespace cannot become
 # A line `...` in a block stands for lines left out: the others must
 # appear in the replay, in that order. A transcript that cannot be
 # replayed says why, in the same place:
@@ -71,7 +86,8 @@
 # and its own process IDs, so `pgrep` sees only the replay's. A block
 # with a `# ` prompt or `sudo` in it runs as root there (sudo is a
 # script that runs its arguments); any other block runs with no
-# privilege at all (setpriv drops every capability), as a user would.
+# privilege at all (setpriv drops every capability), as a user would;
+# a block marked `user` runs as a user (uid 1000) all the way.
 # A line that opens a root shell in a new network namespace, `sudo
 # unshare -n bash`, is what the replay already is: printed, not run.
 # Commands run under `script` (a pseudo-terminal), so that stdout is a
@@ -84,7 +100,8 @@
 # (a progress line's leftovers show); trailing spaces go.
 #
 # Needs bash, awk, sed, diff, unshare, setpriv and script (util-linux,
-# bsdutils). Exit status: 0 all replayed and equal, 1 a difference or a
+# bsdutils; `user` takes unshare --map-user, util-linux 2.36 or later).
+# Exit status: 0 all replayed and equal, 1 a difference or a
 # malformed block, 77 when user namespaces are not allowed here, or a
 # block was skipped for a missing tool (and all the others were equal).
 
@@ -192,6 +209,23 @@ blank_hexdump() {
         }
     }
     { print }'
+}
+
+# rename_matches REGEX < TEXT: each distinct text that REGEX matches
+# becomes <1>, <2>... in the order it first appears (nothing to do
+# when REGEX is empty).
+rename_matches() {
+    [ -n "$1" ] || { cat && return; }
+    RENAME=$1 awk '{
+        line = ""
+        while (match($0, ENVIRON["RENAME"]) && RLENGTH > 0) {
+            key = substr($0, RSTART, RLENGTH)
+            if (!(key in name)) name[key] = "<" ++n ">"
+            line = line substr($0, 1, RSTART - 1) name[key]
+            $0 = substr($0, RSTART + RLENGTH)
+        }
+        print line $0
+    }'
 }
 
 # option NAME OPTIONS: print the value of option NAME ("" if absent,
@@ -405,7 +439,11 @@ EOF
         fi
     } >"$dir/run.sh"
     local drop=()
-    if [ "$priv" = no ]; then
+    if [ "$priv" = no ] && [ -f "$dir/user" ]; then
+        # A user: the replay's root maps itself to uid 1000 in a user
+        # namespace of its own, and uid 1000 has no capability there.
+        drop=(unshare --user --map-user=1000 --map-group=1000)
+    elif [ "$priv" = no ]; then
         drop=(setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all)
     fi
     timeout 60 unshare -rn --pid --fork --mount-proc sh -c \
@@ -514,6 +552,7 @@ main_replay() {
             t=${t:-2}
             printf '%s' "${contents[k]}" >"$dir/block.$t"
             option setup "${marks[k]#+}" >>"$dir/setup"
+            option user "${marks[k]#+}" >/dev/null && : >"$dir/user"
             if option tty "${marks[k]#+}" >/dev/null; then
                 { option passwords "${marks[k]#+}" || echo; } >"$dir/tty.$t"
             fi
@@ -549,7 +588,7 @@ main_replay() {
         read -r -a members <<<"${groups[g]}"
         local dir="$work/$g"
         for k in "${members[@]}"; do
-            local opts=${marks[k]#+} seds=() hex expect actual excerpt=0 o opt
+            local opts=${marks[k]#+} seds=() hex rename expect actual excerpt=0 o opt
             t=$(terminal_of "$opts")
             t=${t:-2}
             if [ "$t" = 1 ] && ! grep -q '^[$#] ' <<<"${contents[k]}"; then
@@ -567,14 +606,16 @@ main_replay() {
                 case $opt in "sed "*) seds+=("${opt#sed }") ;; esac
             done
             hex=$(option hexdump "$opts") || hex=""
+            rename=$(option rename "$opts") || rename=""
             if [ "$t" = 1 ] && grep -q '^[$#] ' <<<"${contents[k]}"; then
                 # The document shows the command line: so does the replay.
                 actual=$(head -n 1 <<<"${contents[k]}" && cat "$dir/out.1" 2>/dev/null)
             else
                 actual=$(cat "$dir/out.$t" 2>/dev/null)
             fi
-            expect=$(expected "${contents[k]}" $tty | grep -vx '\.\.\.' | normalize "${seds[@]}" | blank_hexdump "$hex")
-            actual=$(normalize "${seds[@]}" <<<"$actual" | blank_hexdump "$hex")
+            expect=$(expected "${contents[k]}" $tty | grep -vx '\.\.\.' | normalize "${seds[@]}" |
+                blank_hexdump "$hex" | rename_matches "$rename")
+            actual=$(normalize "${seds[@]}" <<<"$actual" | blank_hexdump "$hex" | rename_matches "$rename")
             if ((excerpt)); then
                 local missing
                 missing=$(awk 'NR == FNR { want[++n] = $0; next }
