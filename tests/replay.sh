@@ -429,7 +429,10 @@ EOF
             done
         fi
         if [ -n "$bg" ]; then
-            [ "$stop" = wait ] || echo 'kill -INT "$bg_pid" 2>/dev/null'
+            # Before a Ctrl-C, let terminal 1 print what the last terminal's
+            # requests made it print (a server's log line may come a moment
+            # after the client has exited).
+            [ "$stop" = wait ] || echo 'settle; kill -INT "$bg_pid" 2>/dev/null'
             echo 'for i in $(seq 100); do kill -0 "$bg_pid" 2>/dev/null || break; sleep 0.05; done'
             echo 'kill -KILL "$bg_pid" 2>/dev/null && echo "(still running after 5 s: killed)" >>"$out.1"'
             case $stop in
