@@ -106,6 +106,44 @@ replayed() {
     ((bad == 0)) || fail "a twin differs from its English document (above)"
 }
 
+# The functions the documents place in files (`proto.c`: `read_line()`,
+# `f()` in `file.c`): each is there (tests/funcrefs.sh).
+@test "every function a document places in a file is in that file" {
+    local -a docs
+    mapfile -t docs < <(cd "$TOP" && git ls-files '*.md' 2>/dev/null |
+        grep -E '^(0[1-5]_[a-z_]+/|labs/0|slides/0)')
+    # (A copy of the tree without git, as a lab's: every document there.)
+    ((${#docs[@]} > 0)) || mapfile -t docs < <(cd "$TOP" &&
+        ls -d 0[1-5]_*/*.md labs/0*/*.md slides/0*.md 2>/dev/null)
+    ((${#docs[@]} > 10)) || fail "only ${#docs[@]} documents found"
+    run bash -c 'cd "$1" && shift && tests/funcrefs.sh "$@"' sh "$TOP" "${docs[@]}"
+    [ "$status" -eq 0 ] || fail "a document names a function where it is" \
+        "not (rename it there too, or say where it went):"$'\n'"$output"
+}
+
+@test "funcrefs.sh: a function moved, removed or misplaced in a document fails, named" {
+    local dir=$BATS_TEST_TMPDIR/top
+    mkdir -p "$dir/tests" "$dir/09_x"
+    cp "$TOP/tests/funcrefs.sh" "$dir/tests/"
+    printf 'int\nkept(void)\n{\n    return write(1, "", 0);\n}\n' >"$dir/09_x/a.c"
+    printf 'int\nmoved(void)\n{\n    return 0;\n}\n' >"$dir/09_x/b.c"
+    printf '%s\n' '`a.c`: `kept()`, and `write()` in `a.c`.' >"$dir/09_x/ok.md"
+    run bash -c 'cd "$1" && tests/funcrefs.sh 09_x/ok.md' sh "$dir"
+    [ "$status" -eq 0 ] || fail "a right document was refused: $output"
+    printf '%s\n' '`a.c`: `kept()`, `gone()`' '`moved()` in `a.c`' \
+        '`a.c`'"'"'s `read()`' '`c.c`: `kept()`' >"$dir/09_x/bad.md"
+    run bash -c 'cd "$1" && tests/funcrefs.sh 09_x/bad.md' sh "$dir"
+    [ "$status" -eq 1 ] || fail "a stale document passed: $output"
+    [[ "$output" == *"09_x/a.c neither defines nor calls gone()"* ]] ||
+        fail "a removed function was not named: $output"
+    [[ "$output" == *"moved() is not in 09_x/a.c, but in 09_x/b.c"* ]] ||
+        fail "a function in another file was not named: $output"
+    [[ "$output" == *"09_x/a.c neither defines nor calls read()"* ]] ||
+        fail "a system call the file does not make was not named: $output"
+    [[ "$output" == *"kept() in c.c: there is no c.c"* ]] ||
+        fail "a file that does not exist was not named: $output"
+}
+
 # replay.sh itself, on a document made here: a program that prints one
 # line, a transcript of it, and the ways a transcript goes wrong.
 @test "replay.sh: a stale output, a stale command and an unmarked transcript all fail, naming the block" {
