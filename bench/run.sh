@@ -19,6 +19,10 @@ FILE_MIB=${BENCH_FILE_MIB:-1024}
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(ftp models c10k peers)
 
+# What it measures, built first (as `make bench` does), so that one part
+# runs alone too: the stages, and bench/'s builds of stage 04 and tools.
+make -s --no-print-directory all >/dev/null
+make -s --no-print-directory -C bench
 mkdir -p "$BUILD"
 echo "part,variant,measure,run,value" >"$CSV"
 # Scratch space in memory when there is some: the disk is not measured.
