@@ -145,6 +145,13 @@ replayed() {
         fail "a file that does not exist was not named: $output"
 }
 
+# replay_fixture DOC: replay a document made by the test, into $status
+# and $output; skip where replay.sh cannot make its namespaces (77).
+replay_fixture() {
+    run "$TOP/tests/replay.sh" "$1"
+    ((status != 77)) || skip "user namespaces are not allowed here (unshare -rn)"
+}
+
 # replay.sh itself, on a document made here: a program that prints one
 # line, a transcript of it, and the ways a transcript goes wrong.
 @test "replay.sh: a stale output, a stale command and an unmarked transcript all fail, naming the block" {
@@ -154,24 +161,23 @@ replayed() {
     chmod +x "$dir/hello"
     printf '%s\n' '# A doc' '' '<!-- replay -->' '```' '$ ./hello' \
         'hello from [::1]:9001' '$ ./hello 41234' 'hello from [::1]:41999' '```' >"$dir/A.md"
-    run "$TOP/tests/replay.sh" "$dir/A.md"
-    ((status != 77)) || skip "user namespaces are not allowed here (unshare -rn)"
+    replay_fixture "$dir/A.md"
     [ "$status" -eq 0 ] || fail "a true transcript (ports from 30000 up ignored) failed: $output"
 
     sed -i 's/^\(hello from .*\):9001$/\1:9002/' "$dir/A.md"
-    run "$TOP/tests/replay.sh" "$dir/A.md"
+    replay_fixture "$dir/A.md"
     [ "$status" -eq 1 ] && [[ $output == *"A.md:4: the replay differs"* ]] &&
         [[ $output == *"-hello from [::1]:9002"* ]] &&
         [[ $output == *"+hello from [::1]:9001"* ]] ||
         fail "a stale output: status $status, '$output'"
 
     sed -i -e 's/^\(hello from .*\):9002$/\1:9001/' -e 's|^\$ \./hello$|$ ./hullo|' "$dir/A.md"
-    run "$TOP/tests/replay.sh" "$dir/A.md"
+    replay_fixture "$dir/A.md"
     [ "$status" -eq 1 ] && [[ $output == *"./hullo"* ]] ||
         fail "a stale command: status $status, '$output'"
 
     printf '%s\n' '```' '$ ./hello' 'hello from [::1]:9001' '```' >"$dir/A.md"
-    run "$TOP/tests/replay.sh" "$dir/A.md"
+    replay_fixture "$dir/A.md"
     [ "$status" -eq 1 ] && [[ $output == *"A.md:1: a block of commands and output"* ]] ||
         fail "an unmarked transcript: status $status, '$output'"
 }
@@ -186,12 +192,11 @@ replayed() {
     chmod +x "$dir/ports"
     printf '%s\n' '<!-- replay: rename [0-9][0-9][0-9][0-9][0-9] -->' '```' '$ ./ports' \
         'from 41000 to 41001' 'from 41001 to 41000' '```' >"$dir/A.md"
-    run "$TOP/tests/replay.sh" "$dir/A.md"
-    ((status != 77)) || skip "user namespaces are not allowed here (unshare -rn)"
+    replay_fixture "$dir/A.md"
     [ "$status" -eq 0 ] || fail "ports renamed in the order they appear: status $status, '$output'"
 
     sed -i 's/^from 41001 to 41000$/from 41000 to 41001/' "$dir/A.md"
-    run "$TOP/tests/replay.sh" "$dir/A.md"
+    replay_fixture "$dir/A.md"
     [ "$status" -eq 1 ] && [[ $output == *"A.md:2: the replay differs"* ]] &&
         [[ $output == *$'\n-from <1> to <2>\n'* ]] &&
         [[ $output == *$'\n+from <2> to <1>'* ]] ||
@@ -199,11 +204,11 @@ replayed() {
 
     printf '%s\n' '<!-- replay: user -->' '```' '$ id -u' '1000' \
         '$ unshare -r id -u' '0' '```' >"$dir/B.md"
-    run "$TOP/tests/replay.sh" "$dir/B.md"
+    replay_fixture "$dir/B.md"
     [ "$status" -eq 0 ] || fail "a block run as a user: status $status, '$output'"
 
     sed -i 's/^<!-- replay: user -->$/<!-- replay -->/' "$dir/B.md"
-    run "$TOP/tests/replay.sh" "$dir/B.md"
+    replay_fixture "$dir/B.md"
     [ "$status" -eq 1 ] && [[ $output == *"B.md:2: the replay differs"* ]] &&
         [[ $output == *$'\n-1000\n'* ]] && [[ $output == *"unshare: "* ]] ||
         fail "without user, the namespace's root: status $status, '$output'"
